@@ -1,0 +1,17 @@
+/* klog.h - the kernel log as part of every verdict: BUG, WARNING, Oops, lockups, bad pages. */
+#ifndef MIGRACE_KLOG_H
+#define MIGRACE_KLOG_H
+
+#include <json-c/json.h>
+
+struct klog {
+	int fd;		/* /dev/kmsg, positioned at the run's start; -1 if unreadable */
+	int err;	/* why not, as errno */
+};
+
+int klog_open(struct klog *k);
+int klog_scan(struct klog *k, json_object *hits);
+int klog_is_bad(const char *line);
+void klog_close(struct klog *k);
+
+#endif

@@ -1,0 +1,100 @@
+/* knob.c - kernel tunables: saved before migrace changes them, restored on every exit path. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "knob.h"
+#include "util.h"
+
+#define KNOB_MAX 32
+
+/* Fixed storage: the restore path runs in signal handlers and must not allocate. */
+static struct knob {
+	char path[256];
+	char saved[128];
+} knobs[KNOB_MAX];
+static volatile sig_atomic_t nr_knobs;
+
+int knob_get(const char *path, char *buf, size_t len)
+{
+	char raw[256];
+	int ret = read_text(path, raw, sizeof(raw));
+
+	if (ret < 0)
+		return ret;
+	bracketed(raw, buf, len);
+	return 0;
+}
+
+static int knob_saved(const char *path)
+{
+	for (int i = 0; i < nr_knobs; i++)
+		if (!strcmp(knobs[i].path, path))
+			return 1;
+	return 0;
+}
+
+/* Saves the first value seen, so nested sets still restore what the machine had. */
+int knob_set(const char *path, const char *value)
+{
+	struct knob *k;
+	int ret;
+
+	if (!knob_saved(path)) {
+		if (nr_knobs == KNOB_MAX || strlen(path) >= sizeof(k->path))
+			return -ENOSPC;
+		k = &knobs[nr_knobs];
+		ret = knob_get(path, k->saved, sizeof(k->saved));
+		if (ret)
+			return ret;
+		strcpy(k->path, path);
+		nr_knobs++;
+	}
+	return write_text(path, value);
+}
+
+/* Async-signal-safe: open/write/close only, newest first. */
+void knob_restore_all(void)
+{
+	while (nr_knobs > 0) {
+		struct knob *k = &knobs[nr_knobs - 1];
+		int fd = open(k->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+		if (fd >= 0) {
+			/* A failed write here has nowhere better to go. */
+			ssize_t n __attribute__((unused)) = write(fd, k->saved, strlen(k->saved));
+
+			close(fd);
+		}
+		nr_knobs--;
+	}
+}
+
+static void knob_signal(int sig)
+{
+	/* First signal: ask the run to wind down cleanly; second: restore and go. */
+	if (!migrace_stop) {
+		migrace_stop = 1;
+		return;
+	}
+	knob_restore_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void knob_install_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa = { .sa_handler = knob_signal };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	atexit(knob_restore_all);
+}

@@ -1,0 +1,164 @@
+/* result.c - one scenario run's result: verdict, provenance and metrics as migrace-result/1 JSON. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "region.h"
+#include "result.h"
+#include "util.h"
+
+const char *verdict_name(enum verdict v)
+{
+	return v == VERDICT_PASS ? "pass" : v == VERDICT_SKIP ? "skip" : "fail";
+}
+
+static void add_file(json_object *o, const char *key, const char *path, bool choice)
+{
+	char raw[512], buf[512];
+
+	if (read_text(path, raw, sizeof(raw)) < 0)
+		return;
+	json_object_object_add(o, key,
+		json_object_new_string(choice ? bracketed(raw, buf, sizeof(buf)) : raw));
+}
+
+static void add_cpu_model(json_object *o)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[256];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && v) {
+			v[strcspn(v, "\n")] = '\0';
+			json_object_object_add(o, "cpu_model", json_object_new_string(v + 2));
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Everything a reader needs to know which machine and kernel produced the figures. */
+json_object *result_provenance(const struct topo *t)
+{
+	json_object *p = json_object_new_object(), *thp = json_object_new_object();
+	json_object *nb = json_object_new_object();
+	struct utsname u;
+	const char *timing;
+
+	uname(&u);
+	json_object_object_add(p, "migrace_version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(p, "kernel_release", json_object_new_string(u.release));
+	json_object_object_add(p, "kernel_version", json_object_new_string(u.version));
+	json_object_object_add(p, "machine", json_object_new_string(u.machine));
+	json_object_object_add(p, "hostname", json_object_new_string(u.nodename));
+	add_file(p, "kernel_cmdline", "/proc/cmdline", false);
+	add_file(p, "clocksource",
+		 "/sys/devices/system/clocksource/clocksource0/current_clocksource", false);
+	add_cpu_model(p);
+	json_object_object_add(p, "topology", topo_to_json(t));
+
+	json_object_object_add(p, "hypervisor", json_object_new_string(t->hypervisor));
+	json_object_object_add(p, "emulated", json_object_new_boolean(t->emulated));
+	/* How far the timings can be trusted as hardware figures. */
+	timing = t->emulated ? "emulated" : t->hypervisor[0] ? "virtualized" : "hardware";
+	json_object_object_add(p, "timings", json_object_new_string(timing));
+
+	add_file(thp, "enabled", "/sys/kernel/mm/transparent_hugepage/enabled", true);
+	add_file(thp, "defrag", "/sys/kernel/mm/transparent_hugepage/defrag", true);
+	add_file(thp, "shmem_enabled", "/sys/kernel/mm/transparent_hugepage/shmem_enabled", true);
+	json_object_object_add(thp, "pmd_size", json_object_new_int64(region_thp_size()));
+	json_object_object_add(p, "thp", thp);
+
+	add_file(nb, "enabled", "/proc/sys/kernel/numa_balancing", false);
+	add_file(nb, "scan_delay_ms", "/sys/kernel/debug/sched/numa_balancing/scan_delay_ms", false);
+	add_file(nb, "scan_period_min_ms", "/sys/kernel/debug/sched/numa_balancing/scan_period_min_ms", false);
+	add_file(nb, "scan_period_max_ms", "/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms", false);
+	add_file(nb, "scan_size_mb", "/sys/kernel/debug/sched/numa_balancing/scan_size_mb", false);
+	json_object_object_add(p, "numa_balancing", nb);
+	return p;
+}
+
+struct result *result_new(const char *scenario, const struct topo *t, int argc, char **argv)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	json_object *args = json_object_new_array();
+	char stamp[32];
+	time_t now = time(NULL);
+
+	if (!r)
+		abort();
+	snprintf(r->scenario, sizeof(r->scenario), "%s", scenario);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	for (int i = 0; i < argc; i++)
+		json_object_array_add(args, json_object_new_string(argv[i]));
+	r->root = json_object_new_object();
+	r->metrics = json_object_new_object();
+	json_object_object_add(r->root, "schema", json_object_new_string(RESULT_SCHEMA));
+	json_object_object_add(r->root, "scenario", json_object_new_string(scenario));
+	json_object_object_add(r->root, "started", json_object_new_string(stamp));
+	json_object_object_add(r->root, "args", args);
+	json_object_object_add(r->root, "provenance", result_provenance(t));
+	r->verdict = VERDICT_PASS;
+	return r;
+}
+
+/* The worst verdict wins (fail over skip over pass), and the first reason of it. */
+void result_verdict(struct result *r, enum verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v < r->verdict || (v == r->verdict && r->reason[0]))
+		return;
+	r->verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+}
+
+void result_metric(struct result *r, const char *name, json_object *val)
+{
+	json_object_object_add(r->metrics, name, val);
+}
+
+static int result_write(json_object *root, const char *path)
+{
+	char tmp[4096];
+
+	/* Written aside and renamed: a reader never sees half a result. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE))
+		return -EIO;
+	return rename(tmp, path) ? -errno : 0;
+}
+
+int result_finish(struct result *r, const char *json_path)
+{
+	int ret = r->verdict == VERDICT_PASS ? EXIT_PASS :
+		  r->verdict == VERDICT_SKIP ? EXIT_SKIP : EXIT_FAIL;
+
+	json_object_object_add(r->root, "verdict", json_object_new_string(verdict_name(r->verdict)));
+	json_object_object_add(r->root, "reason", json_object_new_string(r->reason));
+	json_object_object_add(r->root, "metrics", json_object_get(r->metrics));
+	if (json_path && result_write(r->root, json_path)) {
+		msg("cannot write %s: %s", json_path, strerror(errno));
+		ret = EXIT_FAIL;
+	}
+	printf("SUMMARY scenario=%s verdict=%s%s%s\n", r->scenario, verdict_name(r->verdict),
+	       r->reason[0] ? " reason=" : "", r->reason);
+	fflush(stdout);
+	json_object_put(r->root);
+	json_object_put(r->metrics);
+	free(r);
+	return ret;
+}

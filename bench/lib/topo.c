@@ -1,0 +1,117 @@
+/* topo.c - the machine as migrace sees it: memory nodes, their CPUs and distances, emulation. */
+#include "config.h"
+
+#include <cpuid.h>
+#include <numa.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "topo.h"
+
+static void topo_hypervisor(struct topo *t)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	t->hypervisor[0] = '\0';
+	if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 31)))
+		return;
+	__cpuid(0x40000000, eax, ebx, ecx, edx);
+	memcpy(t->hypervisor + 0, &ebx, 4);
+	memcpy(t->hypervisor + 4, &ecx, 4);
+	memcpy(t->hypervisor + 8, &edx, 4);
+	t->hypervisor[12] = '\0';
+	/* QEMU's TCG announces itself here; KVM and other hypervisors run real CPUs. */
+	t->emulated = !strcmp(t->hypervisor, "TCGTCGTCGTCG");
+}
+
+int topo_init(struct topo *t)
+{
+	memset(t, 0, sizeof(*t));
+	topo_hypervisor(t);
+	t->nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (numa_available() < 0) {
+		/* A kernel without NUMA is one node holding everything. */
+		t->nr_nodes = 1;
+		t->nr_cpu_nodes = 1;
+		return 0;
+	}
+	for (int n = 0; n <= numa_max_node() && t->nr_nodes < TOPO_MAX_NODES; n++) {
+		long long free;
+
+		if (!numa_bitmask_isbitset(numa_all_nodes_ptr, n) ||
+		    numa_node_size64(n, &free) <= 0)
+			continue;
+		t->nodes[t->nr_nodes++] = n;
+		if (topo_node_has_cpus(n))
+			t->nr_cpu_nodes++;
+	}
+	return 0;
+}
+
+int topo_distance(int a, int b)
+{
+	return numa_available() < 0 ? (a == b ? 10 : 0) : numa_distance(a, b);
+}
+
+bool topo_node_has_cpus(int node)
+{
+	return topo_first_cpu(node) >= 0;
+}
+
+int topo_first_cpu(int node)
+{
+	struct bitmask *cpus;
+	int cpu = -1;
+
+	if (numa_available() < 0)
+		return 0;
+	cpus = numa_allocate_cpumask();
+	if (!numa_node_to_cpus(node, cpus))
+		for (unsigned int c = 0; c < cpus->size; c++)
+			if (numa_bitmask_isbitset(cpus, c)) {
+				cpu = c;
+				break;
+			}
+	numa_free_cpumask(cpus);
+	return cpu;
+}
+
+long long topo_node_free(int node)
+{
+	long long free = 0;
+
+	if (numa_available() < 0 || numa_node_size64(node, &free) < 0)
+		return -1;
+	return free;
+}
+
+int topo_index(const struct topo *t, int node)
+{
+	for (int i = 0; i < t->nr_nodes; i++)
+		if (t->nodes[i] == node)
+			return i;
+	return -1;
+}
+
+json_object *topo_to_json(const struct topo *t)
+{
+	json_object *o = json_object_new_object();
+	json_object *ids = json_object_new_array();
+	json_object *dist = json_object_new_array();
+
+	for (int i = 0; i < t->nr_nodes; i++) {
+		json_object *row = json_object_new_array();
+
+		json_object_array_add(ids, json_object_new_int(t->nodes[i]));
+		for (int j = 0; j < t->nr_nodes; j++)
+			json_object_array_add(row,
+				json_object_new_int(topo_distance(t->nodes[i], t->nodes[j])));
+		json_object_array_add(dist, row);
+	}
+	json_object_object_add(o, "nodes", json_object_new_int(t->nr_nodes));
+	json_object_object_add(o, "node_ids", ids);
+	json_object_object_add(o, "cpu_nodes", json_object_new_int(t->nr_cpu_nodes));
+	json_object_object_add(o, "cpus", json_object_new_int(t->nr_cpus));
+	json_object_object_add(o, "distance", dist);
+	return o;
+}

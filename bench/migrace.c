@@ -1,0 +1,125 @@
+/* migrace.c - the migrace command: list scenarios, run one, write its JSON result. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knob.h"
+#include "scenario.h"
+#include "util.h"
+
+static const struct scenario *const scenarios[] = {
+#define SCENARIO(id) &scenario_##id,
+#include "scenarios.def"
+#undef SCENARIO
+};
+
+static const char *json_path;
+static bool verbose;
+
+static const struct opt common_opts[] = {
+	{ "json", OPT_STR, &json_path, NULL, "write the result as JSON (migrace-result/1) to FILE" },
+	{ "verbose", OPT_BOOL, &verbose, NULL, "say more while running" },
+	{ NULL }
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: migrace list\n"
+		"       migrace run SCENARIO [--json FILE] [options]\n"
+		"       migrace run SCENARIO --help\n"
+		"       migrace --version\n\n"
+		"Races pins and gup against THP migration and measures NUMA balancing.\n"
+		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
+}
+
+static const struct scenario *scenario_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
+		if (!strcmp(scenarios[i]->name, name))
+			return scenarios[i];
+	return NULL;
+}
+
+static int cmd_list(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+		const struct scenario *s = scenarios[i];
+
+		printf("%-14s %s\n", s->name, s->desc);
+		if (!s->run)
+			printf("%-14s   (not available: %s)\n", "", s->unimplemented);
+	}
+	return EXIT_PASS;
+}
+
+/* The kernel log since the run began is part of its verdict. */
+void run_klog_verdict(struct run_ctx *ctx)
+{
+	json_object *hits = json_object_new_array();
+	int bad = klog_scan(&ctx->klog, hits);
+
+	if (bad > 0)
+		result_verdict(ctx->res, VERDICT_FAIL, "kernel log: %s",
+			       json_object_get_string(json_object_array_get_idx(hits, 0)));
+	if (bad < 0)
+		json_object_object_add(ctx->res->root, "kernel_log_unreadable",
+				       json_object_new_string(strerror(-bad)));
+	json_object_object_add(ctx->res->root, "kernel_log", hits);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const struct scenario *s;
+	const struct opt *tabs[3] = { common_opts, NULL, NULL };
+	struct run_ctx ctx = { 0 };
+	char usage_line[128];
+
+	if (argc < 1)
+		usage_error("run: which scenario? (see 'migrace list')");
+	s = scenario_find(argv[0]);
+	if (!s)
+		usage_error("run: no scenario '%s' (see 'migrace list')", argv[0]);
+	tabs[1] = s->opts;
+	snprintf(usage_line, sizeof(usage_line), "migrace run %s [options]\n\n%s",
+		 s->name, s->desc);
+	opt_parse(tabs, argc - 1, argv + 1, usage_line);
+	if (!s->run) {
+		msg("%s is not available: %s", s->name, s->unimplemented);
+		return EXIT_SKIP;
+	}
+	ctx.verbose = verbose;
+	topo_init(&ctx.topo);
+	ctx.res = result_new(s->name, &ctx.topo, argc, argv);
+	knob_install_handlers();
+	klog_open(&ctx.klog);
+	s->run(&ctx);
+	knob_restore_all();
+	run_klog_verdict(&ctx);
+	klog_close(&ctx.klog);
+	return result_finish(ctx.res, json_path);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_PASS;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("migrace %s\n", PACKAGE_VERSION);
+		return EXIT_PASS;
+	}
+	if (!strcmp(argv[1], "list"))
+		return cmd_list();
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	usage_error("unknown command '%s' (see 'migrace --help')", argv[1]);
+}

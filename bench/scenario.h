@@ -1,0 +1,32 @@
+/* scenario.h - what a scenario is: a row in migrace's table, with its options and run function. */
+#ifndef MIGRACE_SCENARIO_H
+#define MIGRACE_SCENARIO_H
+
+#include "klog.h"
+#include "opt.h"
+#include "result.h"
+#include "topo.h"
+
+struct run_ctx {
+	struct topo topo;
+	struct result *res;
+	struct klog klog;
+	int verbose;
+};
+
+struct scenario {
+	const char *name;
+	const char *desc;
+	const struct opt *opts;		/* NULL-terminated, or NULL */
+	int (*run)(struct run_ctx *ctx);	/* records its verdict in ctx->res */
+	const char *unimplemented;	/* why run is NULL: compiled out, not yet written */
+};
+
+/* scenarios.def lists every scenario once: the table and declarations follow from it. */
+#define SCENARIO(id) extern const struct scenario scenario_##id;
+#include "scenarios.def"
+#undef SCENARIO
+
+void run_klog_verdict(struct run_ctx *ctx);
+
+#endif
