@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"usage: migrace list\n"
 		"       migrace run SCENARIO [--json FILE] [options]\n"
 		"       migrace run SCENARIO --help\n"
+		"       migrace provenance        (this machine and kernel, as JSON)\n"
 		"       migrace --version\n\n"
 		"Races pins and gup against THP migration and measures NUMA balancing.\n"
 		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
@@ -68,6 +69,18 @@ void run_klog_verdict(struct run_ctx *ctx)
 		json_object_object_add(ctx->res->root, "kernel_log_unreadable",
 				       json_object_new_string(strerror(-bad)));
 	json_object_object_add(ctx->res->root, "kernel_log", hits);
+}
+
+static int cmd_provenance(void)
+{
+	struct topo t;
+	json_object *p;
+
+	topo_init(&t);
+	p = result_provenance(&t);
+	puts(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(p);
+	return EXIT_PASS;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -121,5 +134,7 @@ int main(int argc, char **argv)
 		return cmd_list();
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "provenance"))
+		return cmd_provenance();
 	usage_error("unknown command '%s' (see 'migrace --help')", argv[1]);
 }

@@ -29,21 +29,31 @@ static void add_file(json_object *o, const char *key, const char *path, bool cho
 		json_object_new_string(choice ? bracketed(raw, buf, sizeof(buf)) : raw));
 }
 
-static void add_cpu_model(json_object *o)
+/* CPU model and microcode revision of the first CPU, from /proc/cpuinfo. */
+static void add_cpu(json_object *o)
 {
+	static const struct { const char *field, *key; } want[] = {
+		{ "model name", "cpu_model" }, { "microcode", "cpu_microcode" },
+	};
 	FILE *f = fopen("/proc/cpuinfo", "re");
 	char line[256];
+	int found = 0;
 
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	while (found < 2 && fgets(line, sizeof(line), f)) {
 		char *v = strchr(line, ':');
 
-		if (!strncmp(line, "model name", 10) && v) {
-			v[strcspn(v, "\n")] = '\0';
-			json_object_object_add(o, "cpu_model", json_object_new_string(v + 2));
-			break;
-		}
+		if (!v || line[0] == '\n')
+			continue;
+		v[strcspn(v, "\n")] = '\0';
+		for (int i = 0; i < 2; i++)
+			if (!strncmp(line, want[i].field, strlen(want[i].field)) &&
+			    !json_object_object_get_ex(o, want[i].key, NULL)) {
+				json_object_object_add(o, want[i].key,
+						       json_object_new_string(v[1] ? v + 2 : ""));
+				found++;
+			}
 	}
 	fclose(f);
 }
@@ -65,7 +75,7 @@ json_object *result_provenance(const struct topo *t)
 	add_file(p, "kernel_cmdline", "/proc/cmdline", false);
 	add_file(p, "clocksource",
 		 "/sys/devices/system/clocksource/clocksource0/current_clocksource", false);
-	add_cpu_model(p);
+	add_cpu(p);
 	json_object_object_add(p, "topology", topo_to_json(t));
 
 	json_object_object_add(p, "hypervisor", json_object_new_string(t->hypervisor));
