@@ -1,0 +1,49 @@
+# runners/lib.sh: helpers shared by migrace's shell runners (sourced, not run).
+
+prog="runners/${0##*/}"
+
+# Messages go to stderr so that a runner's stdout carries only its result.
+say() {
+	printf '%s: %s\n' "$prog" "$*" >&2
+}
+
+# Bad input or a missing prerequisite: one line, exit 2, nothing changed.
+die() {
+	say "$*"
+	exit 2
+}
+
+# Print the usage text (the block of comment lines starting with "#:").
+usage() {
+	sed -n 's/^#: \{0,1\}//p' "$0"
+}
+
+# Where downloaded kernels, initramfs images and probe verdicts are kept.
+cache_dir() {
+	printf '%s\n' "${MIGRACE_CACHE:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/migrace}"
+}
+
+# SIZE as QEMU's -m takes it (a number of MiB, or with a K, M, G or T
+# suffix) converted to MiB; fails on anything else or on less than 1 MiB.
+size_mib() {
+	local n unit
+	case $1 in
+	'' | *[!0-9KkMmGgTt]* | [!0-9]* | *[KkMmGgTt]?* | ?????????????*) return 1 ;;
+	*[KkMmGgTt]) n=${1%?} unit=${1#"$n"} ;;
+	*) n=$1 unit=M ;;
+	esac
+	case $unit in
+	[Kk]) n=$((10#$n / 1024)) ;;
+	[Gg]) n=$((10#$n * 1024)) ;;
+	[Tt]) n=$((10#$n * 1024 * 1024)) ;;
+	*) n=$((10#$n)) ;;
+	esac
+	[ "$n" -ge 1 ] || return 1
+	printf '%s\n' "$n"
+}
+
+# Whether $1 is a decimal number within [$2, $3].
+in_range() {
+	case $1 in '' | *[!0-9]*) return 1 ;; esac
+	[ "${#1}" -le 9 ] && [ "$((10#$1))" -ge "$2" ] && [ "$((10#$1))" -le "$3" ]
+}
