@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "knob.h"
+#include "report.h"
 #include "scenario.h"
 #include "util.h"
 
@@ -31,6 +32,9 @@ static void usage(FILE *f)
 		"       migrace run SCENARIO [--json FILE] [options]\n"
 		"       migrace run SCENARIO --help\n"
 		"       migrace provenance        (this machine and kernel, as JSON)\n"
+		"       migrace compare [--format text|markdown|html] [--threshold PCT] RUN_A RUN_B...\n"
+		"       migrace export --out DIR RUN...   (plot data for plots/*.gp)\n"
+		"       migrace report --out DIR RUN...   (DIR/index.html)\n"
 		"       migrace --version\n\n"
 		"Races pins and gup against THP migration and measures NUMA balancing.\n"
 		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
@@ -136,5 +140,11 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "provenance"))
 		return cmd_provenance();
+	if (!strcmp(argv[1], "compare"))
+		return cmd_compare(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "export"))
+		return cmd_export(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 2, argv + 2);
 	usage_error("unknown command '%s' (see 'migrace --help')", argv[1]);
 }

@@ -1,0 +1,14 @@
+/* export.h - plot data from run directories: what to plot, as data files and gnuplot variables. */
+#ifndef MIGRACE_EXPORT_H
+#define MIGRACE_EXPORT_H
+
+#include "runs.h"
+
+struct export_plot {
+	char base[160];		/* file name without extension: <base>.dat, .gp, .png, .svg */
+	char caption[512];
+};
+
+int export_plots(const struct run *runs, int nruns, const char *dir, struct export_plot **plots);
+
+#endif

@@ -1,0 +1,416 @@
+/* runs.c - run directories written by runners/run, read back: results per scenario, metrics flattened. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "result.h"
+#include "runs.h"
+#include "util.h"
+
+/* "<scenario>-rep<N>.json": the scenario and N, or 0 for any other name (warm-up runs included). */
+static int runs_rep_name(const char *file, char *scn, size_t len)
+{
+	const char *dot = strrchr(file, '.'), *rep = NULL, *p;
+	int n = 0;
+
+	if (!dot || strcmp(dot, ".json"))
+		return 0;
+	for (p = strstr(file, "-rep"); p; p = strstr(p + 1, "-rep"))
+		rep = p;
+	if (!rep || rep == file || rep + 4 == dot || (size_t)(rep - file) >= len)
+		return 0;
+	for (p = rep + 4; p < dot; p++) {
+		if (*p < '0' || *p > '9' || n > 100000)
+			return 0;
+		n = n * 10 + (*p - '0');
+	}
+	memcpy(scn, file, rep - file);
+	scn[rep - file] = '\0';
+	return n;
+}
+
+static json_object *runs_parse(const char *path)
+{
+	json_object *o = json_object_from_file(path);
+
+	if (!o)
+		usage_error("%s: not valid JSON (truncated?)", path);
+	return o;
+}
+
+static struct run_scn *runs_scn_get(struct run *r, const char *name)
+{
+	for (int i = 0; i < r->nscn; i++)
+		if (!strcmp(r->scn[i].name, name))
+			return &r->scn[i];
+	if (r->nscn == RUNS_MAX_SCN)
+		usage_error("%s: more than %d scenarios", r->dir, RUNS_MAX_SCN);
+	snprintf(r->scn[r->nscn].name, sizeof(r->scn[0].name), "%s", name);
+	return &r->scn[r->nscn++];
+}
+
+static void runs_add_rep(struct run *r, const char *path, const char *scn_name)
+{
+	json_object *o = runs_parse(path), *v;
+	struct run_scn *s;
+	const char *verdict;
+
+	if (!json_object_object_get_ex(o, "schema", &v) ||
+	    strcmp(json_object_get_string(v), RESULT_SCHEMA))
+		usage_error("%s: not a %s result", path, RESULT_SCHEMA);
+	if (!json_object_object_get_ex(o, "scenario", &v) ||
+	    strcmp(json_object_get_string(v), scn_name))
+		usage_error("%s: holds scenario '%s', its name says '%s'", path,
+			    v ? json_object_get_string(v) : "", scn_name);
+	if (!json_object_object_get_ex(o, "metrics", &v) || !json_object_is_type(v, json_type_object))
+		usage_error("%s: no metrics object", path);
+	/* Counters sit beside the metrics in a result; compared and plotted as metrics. */
+	if (json_object_object_get_ex(o, "counters", &v) && v &&
+	    !json_object_object_get_ex(json_object_object_get(o, "metrics"), "counters", NULL))
+		json_object_object_add(json_object_object_get(o, "metrics"), "counters", json_object_get(v));
+	if (!r->prov && json_object_object_get_ex(o, "provenance", &v))
+		r->prov = json_object_get(v);
+	s = runs_scn_get(r, scn_name);
+	verdict = json_object_object_get_ex(o, "verdict", &v) ? json_object_get_string(v) : "";
+	if (!strcmp(verdict, "skip")) {
+		s->skipped++;
+		json_object_put(o);
+		return;
+	}
+	s->failed += !strcmp(verdict, "fail");
+	if (s->nreps == RUNS_MAX_REPS)
+		usage_error("%s: more than %d repetitions of %s", r->dir, RUNS_MAX_REPS, scn_name);
+	s->reps[s->nreps++] = o;
+}
+
+struct runs_file {
+	int rep;
+	char scn[32];
+	char name[256];
+};
+
+static int runs_file_cmp(const void *a, const void *b)
+{
+	const struct runs_file *x = a, *y = b;
+	int c = strcmp(x->scn, y->scn);
+
+	return c ? c : x->rep - y->rep;
+}
+
+/* The results of one run, in scenario and repetition order. */
+static void runs_load_reps(struct run *r)
+{
+	DIR *d = opendir(r->dir);
+	struct dirent *e;
+	struct runs_file *f = NULL;
+	size_t n = 0;
+	char path[PATH_MAX + 256];
+
+	if (!d)
+		usage_error("%s: cannot read the run directory: %s", r->dir, strerror(errno));
+	while ((e = readdir(d))) {
+		struct runs_file one = { 0 };
+
+		one.rep = runs_rep_name(e->d_name, one.scn, sizeof(one.scn));
+		if (!one.rep || strlen(e->d_name) >= sizeof(one.name))
+			continue;
+		snprintf(one.name, sizeof(one.name), "%s", e->d_name);
+		f = realloc(f, (n + 1) * sizeof(*f));
+		if (!f)
+			abort();
+		f[n++] = one;
+	}
+	closedir(d);
+	if (!n)
+		usage_error("%s: no <scenario>-rep<N>.json results: not a run directory", r->dir);
+	qsort(f, n, sizeof(*f), runs_file_cmp);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->dir, f[i].name);
+		runs_add_rep(r, path, f[i].scn);
+	}
+	free(f);
+}
+
+/* <kernel-release>[-<label>] of the run, from its provenance, else its parent directory's name. */
+static void runs_label(struct run *r)
+{
+	json_object *suite;
+	const char *rel = runs_prov_str(r, "kernel_release"), *lbl = "";
+	char parent[PATH_MAX], *slash;
+
+	if (r->prov && json_object_object_get_ex(r->prov, "suite", &suite) &&
+	    json_object_object_get_ex(suite, "label", &suite))
+		lbl = json_object_get_string(suite);
+	if (rel[0]) {
+		snprintf(r->label, sizeof(r->label), "%s%s%s", rel, lbl[0] ? "-" : "", lbl);
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%s", r->dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	snprintf(r->label, sizeof(r->label), "%.159s", slash ? slash + 1 : parent);
+}
+
+static void runs_load_one(struct run *r, const char *dir)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		usage_error("%s: no such run directory", dir);
+	if (!realpath(dir, r->dir))
+		usage_error("%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/STATUS", r->dir);
+	if (read_text(path, r->status, sizeof(r->status)) < 0)
+		snprintf(r->status, sizeof(r->status), "unknown");
+	r->status[strcspn(r->status, "\n")] = '\0';
+	snprintf(path, sizeof(path), "%s/provenance.json", r->dir);
+	if (!access(path, F_OK))
+		r->prov = runs_parse(path);
+	runs_load_reps(r);
+	runs_label(r);
+}
+
+/* Loads every run or ends the process with exit status 2 and one line naming what was wrong. */
+void runs_load(struct run *runs, int nruns, char **dirs)
+{
+	if (nruns > RUNS_MAX)
+		usage_error("at most %d runs at once (got %d)", RUNS_MAX, nruns);
+	for (int i = 0; i < nruns; i++) {
+		runs_load_one(&runs[i], dirs[i]);
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(runs[j].dir, runs[i].dir))
+				usage_error("%s: the same run given twice", dirs[i]);
+			if (!strcmp(runs[j].label, runs[i].label)) {
+				const char *ts = strrchr(runs[i].dir, '/');
+				size_t l = strlen(runs[i].label);
+
+				snprintf(runs[i].label + l, sizeof(runs[i].label) - l, "@%s", ts ? ts + 1 : "");
+			}
+		}
+	}
+}
+
+const struct run_scn *runs_scenario(const struct run *r, const char *name)
+{
+	for (int i = 0; i < r->nscn; i++)
+		if (!strcmp(r->scn[i].name, name))
+			return &r->scn[i];
+	return NULL;
+}
+
+/* Runs are comparable only if they ran the same scenarios. */
+void runs_check_same_scenarios(const struct run *runs, int nruns)
+{
+	for (int i = 1; i < nruns; i++) {
+		for (int k = 0; k < runs[i].nscn; k++)
+			if (!runs_scenario(&runs[0], runs[i].scn[k].name))
+				usage_error("runs of different scenarios: %s has %s, %s has not",
+					    runs[i].dir, runs[i].scn[k].name, runs[0].dir);
+		for (int k = 0; k < runs[0].nscn; k++)
+			if (!runs_scenario(&runs[i], runs[0].scn[k].name))
+				usage_error("runs of different scenarios: %s has %s, %s has not",
+					    runs[0].dir, runs[0].scn[k].name, runs[i].dir);
+	}
+}
+
+const char *runs_prov_str(const struct run *r, const char *key)
+{
+	json_object *v;
+
+	if (!r->prov || !json_object_object_get_ex(r->prov, key, &v) || !v)
+		return "";
+	return json_object_get_string(v);
+}
+
+/* The unit a metric's name ends with, by migrace's naming convention. */
+const char *runs_unit_of(const char *name)
+{
+	static const struct { const char *suffix, *unit; } units[] = {
+		{ "_ns", "ns" }, { "_us", "us" }, { "_ms", "ms" }, { "_s", "s" },
+		{ "_bytes", "B" }, { "_mib", "MiB" }, { "_per_s", "1/s" },
+		{ "_mib_per_s", "MiB/s" }, { "_mbps", "MB/s" }, { "_gbps", "GB/s" },
+		{ "_pct", "%" }, { "_percent", "%" },
+	};
+	const char *unit = NULL, *leaf = name + strlen(name);
+	char last[80];
+	size_t n, best = 0;
+
+	/* the last component, as if it began with '_': "hops[0->1].mib_per_s" -> "_mib_per_s" */
+	while (leaf > name && leaf[-1] != '.' && leaf[-1] != ']')
+		leaf--;
+	n = snprintf(last, sizeof(last), "_%s", leaf);
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		size_t l = strlen(units[i].suffix);
+
+		if (n >= l && l > best && !strcmp(last + n - l, units[i].suffix)) {
+			unit = units[i].unit;
+			best = l;
+		}
+	}
+	return unit;
+}
+
+/* The key a timeline's samples are stamped with, if o (an object) has one. */
+const char *runs_time_key(json_object *o)
+{
+	static const char *const keys[] = {
+		"t_ns", "t_us", "t_ms", "t_s", "time_ns", "time_us", "time_ms", "time_s",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (json_object_object_get_ex(o, keys[i], NULL))
+			return keys[i];
+	return NULL;
+}
+
+static void runs_walk(json_object *o, char *name, size_t len, run_value_fn fn, void *arg);
+
+/* A histogram stands for its percentiles; its buckets go to the CDF plots. */
+static void runs_walk_hist(json_object *o, char *name, size_t len, run_value_fn fn, void *arg)
+{
+	static const char *const pct[] = { "p50", "p90", "p99", "max" };
+	json_object *v;
+	struct run_value val;
+
+	val.unit = json_object_object_get_ex(o, "unit", &v) ? json_object_get_string(v) : NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(pct); i++) {
+		if (!json_object_object_get_ex(o, pct[i], &v))
+			continue;
+		snprintf(val.name, sizeof(val.name), "%s.%s", name, pct[i]);
+		val.v = json_object_get_double(v);
+		fn(&val, arg);
+	}
+}
+
+/*
+ * Arrays of objects are walked, named [src->dst] when their elements are
+ * node pairs, else [i]; arrays of numbers and timelines (elements stamped
+ * t_ms etc.) are series, for plots only.
+ */
+static void runs_walk_array(json_object *o, char *name, size_t len, run_value_fn fn, void *arg)
+{
+	size_t base = strlen(name);
+
+	if (json_object_is_type(json_object_array_get_idx(o, 0), json_type_object) &&
+	    runs_time_key(json_object_array_get_idx(o, 0)))
+		return;
+
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		json_object *e = json_object_array_get_idx(o, i), *s, *d;
+
+		if (!json_object_is_type(e, json_type_object))
+			continue;
+		if (json_object_object_get_ex(e, "src", &s) && json_object_object_get_ex(e, "dst", &d))
+			snprintf(name + base, len - base, "[%d->%d]", json_object_get_int(s),
+				 json_object_get_int(d));
+		else
+			snprintf(name + base, len - base, "[%zu]", i);
+		runs_walk(e, name, len, fn, arg);
+	}
+	name[base] = '\0';
+}
+
+static void runs_walk(json_object *o, char *name, size_t len, run_value_fn fn, void *arg)
+{
+	size_t base = strlen(name);
+	struct run_value val;
+
+	switch (json_object_get_type(o)) {
+	case json_type_int:
+	case json_type_double:
+		snprintf(val.name, sizeof(val.name), "%s", name);
+		val.unit = runs_unit_of(name);
+		val.v = json_object_get_double(o);
+		fn(&val, arg);
+		break;
+	case json_type_object:
+		if (runs_is_hist(o)) {
+			runs_walk_hist(o, name, len, fn, arg);
+			break;
+		}
+		json_object_object_foreach(o, key, child) {
+			snprintf(name + base, len - base, "%s%s", base ? "." : "", key);
+			runs_walk(child, name, len, fn, arg);
+			name[base] = '\0';
+		}
+		break;
+	case json_type_array:
+		runs_walk_array(o, name, len, fn, arg);
+		break;
+	default:	/* strings, booleans and nulls are not figures */
+		break;
+	}
+}
+
+/* Calls fn for every number in a result's metrics, under a flattened name such as hops[0->1].elapsed_ns. */
+void runs_flatten(json_object *metrics, run_value_fn fn, void *arg)
+{
+	char name[192] = "";
+
+	runs_walk(metrics, name, sizeof(name), fn, arg);
+}
+
+/* Every object and array under metrics, pre-order, named as runs_flatten names numbers; histograms are leaves. */
+static void runs_nodes(json_object *o, char *name, size_t len, run_node_fn fn, void *arg)
+{
+	size_t base = strlen(name);
+
+	if (json_object_is_type(o, json_type_array)) {
+		fn(name, o, arg);
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			json_object *e = json_object_array_get_idx(o, i), *s, *d;
+
+			if (!json_object_is_type(e, json_type_object))
+				continue;
+			if (json_object_object_get_ex(e, "src", &s) && json_object_object_get_ex(e, "dst", &d))
+				snprintf(name + base, len - base, "[%d->%d]", json_object_get_int(s),
+					 json_object_get_int(d));
+			else
+				snprintf(name + base, len - base, "[%zu]", i);
+			runs_nodes(e, name, len, fn, arg);
+		}
+	} else if (json_object_is_type(o, json_type_object)) {
+		fn(name, o, arg);
+		if (runs_is_hist(o))
+			return;
+		json_object_object_foreach(o, key, child) {
+			snprintf(name + base, len - base, "%s%s", base ? "." : "", key);
+			runs_nodes(child, name, len, fn, arg);
+		}
+	}
+	name[base] = '\0';
+}
+
+void runs_walk_nodes(json_object *metrics, run_node_fn fn, void *arg)
+{
+	char name[192] = "";
+
+	runs_nodes(metrics, name, sizeof(name), fn, arg);
+}
+
+bool runs_is_hist(json_object *o)
+{
+	return json_object_is_type(o, json_type_object) &&
+	       json_object_object_get_ex(o, "buckets", NULL) &&
+	       json_object_object_get_ex(o, "p50", NULL);
+}
+
+void runs_free(struct run *runs, int nruns)
+{
+	for (int i = 0; i < nruns; i++) {
+		for (int k = 0; k < runs[i].nscn; k++)
+			for (int j = 0; j < runs[i].scn[k].nreps; j++)
+				json_object_put(runs[i].scn[k].reps[j]);
+		json_object_put(runs[i].prov);
+	}
+}

@@ -1,0 +1,23 @@
+/* report.h - migrace's subcommands on run directories: compare, export (plot data), report (HTML). */
+#ifndef MIGRACE_REPORT_H
+#define MIGRACE_REPORT_H
+
+#include <stdio.h>
+
+#include "opt.h"
+#include "runs.h"
+
+enum report_format { FMT_TEXT, FMT_MARKDOWN, FMT_HTML };
+
+int cmd_compare(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Shared by the three. */
+int report_args(const struct opt *opts, int argc, char **argv, const char *usage, char **dirs);
+void html_puts(const char *s, FILE *f);
+int compare_write(const struct run *runs, int nruns, enum report_format fmt, double threshold,
+		  FILE *f);
+void report_title(const struct run *runs, int nruns, char *buf, size_t len);
+
+#endif
