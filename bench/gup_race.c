@@ -1,0 +1,1262 @@
+/* gup_race.c - scenario gup-race: pins, gup and direct I/O racing THP migration, every byte checked. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <numa.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hist.h"
+#include "knob.h"
+#include "pin.h"
+#include "race.h"
+#include "region.h"
+#include "scenario.h"
+#include "stamp.h"
+#include "util.h"
+#include "vmstat.h"
+
+#define GR_MAX_PINS	8
+#define GR_MAX_RANGES	16
+#define GR_OP_LAT	256
+#define GR_INJECT_OP	2	/* the op of worker 0 the test hooks strike */
+#define GR_ALIGN	4096	/* O_DIRECT: transfers start and end on this */
+#define NB_DIR		"/sys/kernel/debug/sched/numa_balancing/"
+#define NB_SYSCTL	"/proc/sys/kernel/numa_balancing"
+
+enum gr_driver { GR_MOVE = 1, GR_AUTONUMA = 2, GR_BOTH = 3 };
+enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
+enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT };
+
+static uint64_t opt_size, opt_block, opt_xfer;
+static int opt_threads, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
+static double opt_duration, opt_baseline;
+static const char *opt_driver, *opt_pin, *opt_file, *opt_inject;
+
+static const struct opt gr_opts[] = {
+	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs a pinner thread" },
+	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads (each owns a share of the THPs); 0: one per CPU",
+	  0, 4096 },
+	{ "duration", OPT_DOUBLE, &opt_duration, "10", "seconds of racing", 0.1, 1e7 },
+	{ "baseline", OPT_DOUBLE, &opt_baseline, "2", "seconds of pinning without migration first (latency baseline)",
+	  0, 1e6 },
+	{ "driver", OPT_STR, &opt_driver, "both", "what migrates the THPs: autonuma, move (move_pages) or both" },
+	{ "pin", OPT_STR, &opt_pin, "all", "pinning backends, comma-separated (see --pin list); all: every available one" },
+	{ "file", OPT_STR, &opt_file, NULL, "file, directory (for a temporary file) or block device for I/O backends; overwritten [$MIGRACE_SCRATCH_DEV, else a temporary file in $TMPDIR or /var/tmp]" },
+	{ "block", OPT_SIZE, &opt_block, "4096", "stamped block size: 64 to 4096, a power of two" },
+	{ "xfer", OPT_SIZE, &opt_xfer, "256K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
+	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
+	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
+	{ "hop-ms", OPT_INT, &opt_hop_ms, "300", "autonuma: pinner threads move to the next node this often", 1, 3600000 },
+	{ "scan-ms", OPT_INT, &opt_scan_ms, "20", "autonuma: NUMA balancing scan delay and minimum period for the run", 1, 100000 },
+	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
+	{ "inject", OPT_STR, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation" },
+	{ NULL }
+};
+
+struct gr_stats {
+	uint64_t ops, ops_baseline, windows, win_overlap, win_node, win_moved;
+	uint64_t violations, bad_blocks, bytes_checked;
+	struct hist lat_base, lat_race, lat_window;
+};
+
+struct gr_worker {
+	pthread_t tid;
+	int idx;
+	struct pin_inst inst[GR_MAX_PINS];
+	struct gr_stats st[GR_MAX_PINS];
+	uint32_t gen;		/* the last generation written: gens[] keeps 32 bits */
+	bool ready;		/* backends open, THPs stamped */
+	uint64_t rng, ops, check_ns, check_bytes, hops;
+	long cur_thp;		/* THP under a pin operation, -1: none (movers aim at it) */
+	int hop;
+	char *shadow;		/* test hook: the stale copy a broken pin would see */
+	uint64_t lat[GR_OP_LAT];
+	int nr_lat;
+};
+
+struct gr_mover {
+	pthread_t tid;
+	int idx;
+	uint64_t turn, next;
+	uint64_t attempts, moved, refused, busy, elsewhere, other_status, errors;
+	int last_errno;
+	struct hist lat_moved, lat_refused;
+};
+
+struct gr_violation {
+	uintptr_t addr;
+	size_t thp;
+	uint64_t region_off;
+	int node_before, node_after, worker, bad_blocks, nr_ranges;
+	const char *backend, *leg, *seen, *phase;
+	double t_s;
+	enum stamp_status status;
+	uint64_t expected_gen, found_gen, found_offset, op;
+	bool found_valid, overlap;
+	struct stamp_range ranges[GR_MAX_RANGES];
+};
+
+/* One pin operation in flight, for the window and the report. */
+struct gr_op {
+	size_t thp;
+	uint64_t region_off, op;
+	int node_before, b;
+	unsigned int flags;	/* RACE_* so far */
+	bool node_changed;
+	struct race_probe probe;
+};
+
+static struct {
+	struct run_ctx *ctx;
+	struct region r;
+	enum gr_driver driver;
+	enum gr_inject inject;
+	const struct pin_ops *pins[GR_MAX_PINS];
+	int nr_pins, nr_threads, nr_thp;
+	size_t bs, xfer;
+	struct pin_conf conf;
+	uint32_t *gens;		/* generation of every block, written only by its owner */
+	struct race_thp *rt;
+	struct gr_worker *w;
+	struct gr_mover *m;
+	int phase;
+	uint64_t t_start, t_race, t_end;
+	pthread_barrier_t ready;
+	pthread_mutex_t vlock;
+	uint64_t violations;
+	bool have_first;
+	struct gr_violation first;
+	char error[256];
+	int cpu_nodes[TOPO_MAX_NODES], nr_cpu_nodes;
+} gr;
+
+static const char *const gr_phase_name[] = { "setup", "baseline", "race", "stopping" };
+
+static int gr_phase(void)
+{
+	return __atomic_load_n(&gr.phase, __ATOMIC_ACQUIRE);
+}
+
+static const char *gr_driver_name(void)
+{
+	return gr.driver == GR_MOVE ? "move" : gr.driver == GR_AUTONUMA ? "autonuma" : "both";
+}
+
+static uint64_t gr_rand(struct gr_worker *w)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return w->rng;
+}
+
+/* The node of the page at addr (move_pages without nodes takes no reference), or -errno. */
+static int gr_node_of(const void *addr)
+{
+	void *p = (void *)addr;
+	int st = -ENOENT;
+
+	if (move_pages(0, 1, &p, NULL, &st, 0))
+		return -errno;
+	return st;
+}
+
+static void gr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void gr_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&gr.vlock);
+	if (!gr.error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(gr.error, sizeof(gr.error), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&gr.vlock);
+}
+
+/* ---- integrity ---- */
+
+static void gr_print_violation(const struct gr_violation *v)
+{
+	printf("VIOLATION at %.3f s (%s): %s %s, seen through the %s: block at %#lx (THP %zu, region offset %llu) is %s",
+	       v->t_s, v->phase, v->backend, v->leg, v->seen, (unsigned long)v->addr, v->thp,
+	       (unsigned long long)v->region_off, stamp_status_name(v->status));
+	if (v->found_valid)
+		printf(" (generation %llu, expected %llu)", (unsigned long long)v->found_gen,
+		       (unsigned long long)v->expected_gen);
+	printf("; THP on node %d before, %d after; driver %s; %d bad block(s); differing bytes:",
+	       v->node_before, v->node_after, gr_driver_name(), v->bad_blocks);
+	for (int i = 0; i < MIN(v->nr_ranges, GR_MAX_RANGES); i++)
+		printf(" %zu+%zu", v->ranges[i].start, v->ranges[i].len);
+	if (v->nr_ranges > GR_MAX_RANGES)
+		printf(" ... (%d ranges)", v->nr_ranges);
+	printf("\n");
+}
+
+/*
+ * buf should hold generation gen of the blocks at region offset roff; a
+ * block that does not is a violation. The first one is reported exactly.
+ */
+static bool gr_check(struct gr_worker *w, struct gr_op *o, const char *buf, size_t len,
+		     uint64_t gen, const char *leg, const char *seen)
+{
+	uint64_t t0 = now_ns();
+	enum stamp_status why;
+	long long bad = stamp_check_range(buf, len, gr.bs, o->region_off, gen, &why);
+	struct gr_violation v = { 0 };
+	const struct stamp_hdr *h;
+
+	w->check_ns += now_ns() - t0;
+	w->check_bytes += len;
+	if (o->b >= 0)
+		w->st[o->b].bytes_checked += len;
+	if (bad < 0)
+		return true;
+	for (size_t off = bad; off + gr.bs <= len; off += gr.bs)
+		v.bad_blocks += stamp_check(buf + off, gr.bs, o->region_off + off, gen) != STAMP_OK;
+	__atomic_add_fetch(&gr.violations, 1, __ATOMIC_RELAXED);
+	if (o->b >= 0) {
+		w->st[o->b].violations++;
+		w->st[o->b].bad_blocks += v.bad_blocks;
+	}
+	pthread_mutex_lock(&gr.vlock);
+	if (gr.have_first) {
+		pthread_mutex_unlock(&gr.vlock);
+		return false;
+	}
+	h = (const void *)(buf + bad);
+	v.region_off = o->region_off + bad;
+	v.addr = (uintptr_t)gr.r.addr + v.region_off;
+	v.thp = v.region_off / gr.r.thp_size;
+	v.node_before = o->node_before;
+	v.node_after = gr_node_of((void *)v.addr);
+	v.worker = w->idx;
+	v.backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
+	v.leg = leg;
+	v.seen = seen;
+	v.phase = gr_phase_name[gr_phase()];
+	v.t_s = (now_ns() - gr.t_start) / 1e9;
+	v.status = why;
+	v.expected_gen = gen;
+	v.found_valid = h->magic == STAMP_MAGIC;
+	v.found_gen = h->gen;
+	v.found_offset = h->offset;
+	v.op = o->op;
+	v.overlap = o->flags & RACE_OVERLAP;
+	v.nr_ranges = stamp_diff(buf + bad, gr.bs, v.region_off, gen, v.ranges, GR_MAX_RANGES);
+	gr.first = v;
+	gr.have_first = true;
+	gr_print_violation(&v);
+	pthread_mutex_unlock(&gr.vlock);
+	return false;
+}
+
+static void gr_stamp(char *addr, size_t len, uint64_t roff, uint64_t gen)
+{
+	stamp_write_range(addr, len, gr.bs, roff, gen);
+	for (size_t i = 0; i < len / gr.bs; i++)
+		gr.gens[roff / gr.bs + i] = gen;
+}
+
+/* ---- one pin operation ---- */
+
+static bool gr_inject_now(struct gr_worker *w, enum gr_inject kind)
+{
+	return gr.inject == kind && w->idx == 0 && w->ops == GR_INJECT_OP;
+}
+
+/* Start and end of an interval in which the backend holds or takes pins. */
+static void gr_interval_begin(struct gr_op *o)
+{
+	o->node_before = gr_node_of(gr.r.addr + o->region_off);
+	race_probe_begin(&gr.rt[o->thp], &o->probe);
+}
+
+static void gr_interval_end(struct gr_op *o)
+{
+	int after;
+
+	o->flags |= race_probe_end(&gr.rt[o->thp], &o->probe);
+	after = gr_node_of(gr.r.addr + o->region_off);
+	if (o->node_before >= 0 && after >= 0 && after != o->node_before)
+		o->node_changed = true;
+}
+
+static void gr_keep_lat(struct gr_worker *w, const struct pin_inst *p)
+{
+	for (int i = 0; i < p->nr_lat && w->nr_lat < GR_OP_LAT; i++)
+		w->lat[w->nr_lat++] = p->lat[i];
+}
+
+static int gr_fail_call(struct gr_worker *w, struct pin_inst *p, int ret)
+{
+	gr_error("%s on worker %d: %s", p->ops->name, w->idx, p->err[0] ? p->err : strerror(-ret));
+	return ret;
+}
+
+/* The process writes a new generation; it must reach the peer through the pin. */
+static int gr_leg_out(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io, size_t len)
+{
+	char *addr = gr.r.addr + o->region_off;
+	uint64_t gen = ++w->gen;
+	int ret;
+
+	gr_stamp(addr, len, o->region_off, gen);
+	p->nr_lat = 0;
+	ret = p->ops->out(p, io, len);
+	gr_keep_lat(w, p);
+	if (ret)
+		return gr_fail_call(w, p, ret);
+	gr_check(w, o, p->bounce, len, gen, "to-peer", "peer's copy");
+	return 0;
+}
+
+/* The peer holds a new generation; what arrives through the pin must be what the mapping shows. */
+static int gr_leg_in(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io, size_t len)
+{
+	char *addr = gr.r.addr + o->region_off;
+	uint64_t gen = ++w->gen;
+	int ret;
+
+	stamp_write_range(p->bounce, len, gr.bs, o->region_off, gen);
+	p->nr_lat = 0;
+	ret = p->ops->in(p, io, len);
+	gr_keep_lat(w, p);
+	if (ret)
+		return gr_fail_call(w, p, ret);
+	if (gr_inject_now(w, GR_INJECT_CORRUPT)) {
+		/* Bytes [bs/4, bs/4 + min(64, bs/4)) of the range's second block. */
+		char *victim = addr + (len > gr.bs ? gr.bs : 0) + gr.bs / 4;
+
+		for (size_t i = 0; i < MIN(64, gr.bs / 4); i++)
+			victim[i] ^= 0xff;
+	}
+	for (size_t i = 0; i < len / gr.bs; i++)
+		gr.gens[o->region_off / gr.bs + i] = gen;
+	if (!gr_check(w, o, addr, len, gen, "from-peer", "mapping"))
+		gr_stamp(addr, len, o->region_off, ++w->gen);	/* go on from a known state */
+	return 0;
+}
+
+static int gr_legs(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io,
+		   size_t len, bool bracket)
+{
+	int ret;
+
+	if (bracket)
+		gr_interval_begin(o);
+	ret = gr_leg_out(w, o, p, io, len);
+	if (bracket)
+		gr_interval_end(o);
+	if (ret)
+		return ret;
+	if (bracket)
+		gr_interval_begin(o);
+	ret = gr_leg_in(w, o, p, io, len);
+	if (bracket)
+		gr_interval_end(o);
+	return ret;
+}
+
+static int gr_pinned(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io, size_t len)
+{
+	int rounds = p->ops->long_term ? opt_rounds : 1, ret, ret2;
+
+	gr_interval_begin(o);
+	p->nr_lat = 0;
+	ret = p->ops->pin(p, io, len);
+	gr_keep_lat(w, p);
+	if (ret) {
+		gr_interval_end(o);
+		return gr_fail_call(w, p, ret);
+	}
+	for (int i = 0; i < rounds && !ret; i++)
+		ret = gr_legs(w, o, p, io, len, false);
+	ret2 = p->ops->unpin(p);
+	if (ret2 && !ret)
+		ret = gr_fail_call(w, p, ret2);
+	gr_interval_end(o);
+	return ret;
+}
+
+static void gr_account(struct gr_worker *w, struct gr_op *o, int phase0)
+{
+	struct gr_stats *s = &w->st[o->b];
+	bool window = (o->flags & RACE_OVERLAP) || o->node_changed;
+	int phase1 = gr_phase();
+	struct hist *h = NULL;
+
+	s->ops++;
+	if (phase0 == GR_BASELINE && phase1 == GR_BASELINE) {
+		s->ops_baseline++;
+		h = &s->lat_base;
+	} else if (phase0 == GR_RACE) {
+		s->windows += window;
+		s->win_overlap += !!(o->flags & RACE_OVERLAP);
+		s->win_node += o->node_changed;
+		s->win_moved += !!(o->flags & RACE_MOVED);
+		h = &s->lat_race;
+	}
+	/* An instance's first operation warms it up: not measured. */
+	if (h && s->ops > 1) {
+		for (int i = 0; i < w->nr_lat; i++) {
+			hist_add(h, w->lat[i]);
+			if (window)
+				hist_add(&s->lat_window, w->lat[i]);
+		}
+	}
+}
+
+static int gr_op(struct gr_worker *w, int b, size_t thp)
+{
+	struct pin_inst *p = &w->inst[b];
+	size_t len = MIN(gr.xfer, p->len_max), slots, off;
+	struct gr_op o = { .thp = thp, .op = w->ops, .b = b };
+	int phase0 = gr_phase(), ret;
+	char *addr, *io;
+
+	slots = (gr.r.thp_size - len) / GR_ALIGN + 1;
+	off = gr_rand(w) % slots * GR_ALIGN;
+	o.region_off = thp * gr.r.thp_size + off;
+	addr = io = gr.r.addr + o.region_off;
+	if (gr_inject_now(w, GR_INJECT_STALE)) {
+		/* What a pin left on the old page after a migration would see. */
+		memcpy(w->shadow, addr, len);
+		io = w->shadow;
+	}
+	w->nr_lat = 0;
+	__atomic_store_n(&w->cur_thp, (long)thp, __ATOMIC_RELEASE);
+	if (p->ops->holds_pin)
+		ret = gr_pinned(w, &o, p, io, len);
+	else
+		ret = gr_legs(w, &o, p, io, len, true);
+	__atomic_store_n(&w->cur_thp, -1L, __ATOMIC_RELEASE);
+	gr_account(w, &o, phase0);
+	w->ops++;
+	return ret;
+}
+
+/* ---- pinner threads ---- */
+
+static void gr_hop(struct gr_worker *w, uint64_t now, uint64_t *next)
+{
+	if (!(gr.driver & GR_AUTONUMA) || gr.nr_cpu_nodes < 2 || now < *next)
+		return;
+	*next = now + opt_hop_ms * 1000000ull;
+	w->hop = (w->hop + 1) % gr.nr_cpu_nodes;
+	if (!numa_run_on_node(gr.cpu_nodes[w->hop]))
+		w->hops++;
+}
+
+/* Every block of the worker's THPs, as the last write left it. */
+static void gr_sweep(struct gr_worker *w)
+{
+	for (int k = w->idx; k < gr.nr_thp; k += gr.nr_threads) {
+		size_t roff = (size_t)k * gr.r.thp_size;
+		struct gr_op o = { .thp = k, .region_off = roff, .b = -1, .op = w->ops };
+
+		o.node_before = gr_node_of(gr.r.addr + roff);
+		for (size_t off = 0; off < gr.r.thp_size; off += gr.bs) {
+			uint32_t gen = gr.gens[(roff + off) / gr.bs];
+
+			o.region_off = roff + off;
+			if (!gr_check(w, &o, gr.r.addr + roff + off, gr.bs, gen, "final sweep", "mapping"))
+				break;
+		}
+	}
+}
+
+static int gr_worker_setup(struct gr_worker *w)
+{
+	for (int b = 0; b < gr.nr_pins; b++) {
+		off_t slot = ((off_t)w->idx * gr.nr_pins + b) * gr.xfer;
+		int ret = pin_open(&w->inst[b], gr.pins[b], &gr.conf, slot);
+
+		if (ret) {
+			gr_error("%s setup on worker %d: %s", gr.pins[b]->name, w->idx, w->inst[b].err);
+			return ret;
+		}
+	}
+	for (int k = w->idx; k < gr.nr_thp; k += gr.nr_threads)
+		gr_stamp(gr.r.addr + (size_t)k * gr.r.thp_size, gr.r.thp_size,
+			 (size_t)k * gr.r.thp_size, 1);
+	w->gen = 1;
+	w->ready = true;
+	return 0;
+}
+
+static void *gr_worker_main(void *arg)
+{
+	struct gr_worker *w = arg;
+	int nown = (gr.nr_thp - w->idx + gr.nr_threads - 1) / gr.nr_threads;
+	uint64_t next_hop = 0;
+	int ret = gr_worker_setup(w);
+
+	pthread_barrier_wait(&gr.ready);
+	while (!ret && gr_phase() < GR_STOP) {
+		int b = w->ops % gr.nr_pins;
+		size_t thp = w->idx + (w->ops / gr.nr_pins) % nown * gr.nr_threads;
+
+		if (gr_phase() == GR_RACE)
+			gr_hop(w, now_ns(), &next_hop);
+		ret = gr_op(w, b, thp);
+	}
+	if (w->ready)
+		gr_sweep(w);
+	for (int b = 0; b < gr.nr_pins; b++)
+		pin_close(&w->inst[b]);
+	return NULL;
+}
+
+/* ---- the move_pages driver ---- */
+
+/*
+ * Every other attempt aims at a THP a pinner is working on (pressure where
+ * the pins are), the others take this mover's share of the THPs in turn.
+ */
+static size_t gr_mover_target(struct gr_mover *m)
+{
+	size_t share = (gr.nr_thp - m->idx + opt_movers - 1) / opt_movers;
+
+	if (m->turn++ & 1) {
+		for (int i = 0; i < gr.nr_threads; i++) {
+			struct gr_worker *w = &gr.w[(m->turn / 2 + i) % gr.nr_threads];
+			long k = __atomic_load_n(&w->cur_thp, __ATOMIC_ACQUIRE);
+
+			if (k >= 0 && k % opt_movers == m->idx)
+				return k;
+		}
+	}
+	return m->idx + m->next++ % share * opt_movers;
+}
+
+static int gr_next_node(int node)
+{
+	const struct topo *t = &gr.ctx->topo;
+	int i = topo_index(t, node);
+
+	return t->nodes[i < 0 ? 0 : (i + 1) % t->nr_nodes];
+}
+
+static void gr_move_one(struct gr_mover *m, size_t k)
+{
+	void *addr = gr.r.addr + k * gr.r.thp_size;
+	int cur = gr_node_of(addr), target = gr_next_node(cur), status = INT_MIN;
+	uint64_t t0;
+	long ret;
+	bool moved;
+
+	race_attempt_begin(&gr.rt[k]);
+	t0 = now_ns();
+	ret = move_pages(0, 1, &addr, &target, &status, MPOL_MF_MOVE);
+	if (ret < 0)
+		ret = -errno;
+	t0 = now_ns() - t0;
+	moved = !ret && status == target && cur != target;
+	race_attempt_end(&gr.rt[k], moved);
+
+	m->attempts++;
+	if (moved) {
+		m->moved++;
+		hist_add(&m->lat_moved, t0);
+	} else if (ret > 0) {
+		/* migrate_pages() gave up: pinned (-EBUSY) or referenced (-EAGAIN after retries). */
+		m->refused++;
+		hist_add(&m->lat_refused, t0);
+	} else if (ret < 0) {
+		m->errors++;
+		m->last_errno = -ret;
+	} else if (status == -EBUSY) {
+		m->busy++;	/* not isolated: off the LRU, being migrated already */
+	} else if (status >= 0) {
+		m->elsewhere++;
+	} else {
+		m->other_status++;
+	}
+}
+
+static void *gr_mover_main(void *arg)
+{
+	struct gr_mover *m = arg;
+
+	while (gr_phase() < GR_STOP) {
+		if (gr_phase() != GR_RACE) {
+			usleep(5000);
+			continue;
+		}
+		gr_move_one(m, gr_mover_target(m));
+	}
+	return NULL;
+}
+
+/* ---- setup and options ---- */
+
+static enum gr_driver gr_parse_driver(const char *s)
+{
+	if (!strcmp(s, "move"))
+		return GR_MOVE;
+	if (!strcmp(s, "autonuma"))
+		return GR_AUTONUMA;
+	if (!strcmp(s, "both"))
+		return GR_BOTH;
+	usage_error("--driver: '%s' is none of autonuma, move, both", s);
+}
+
+static void gr_list_pins(void)
+{
+	char why[256];
+
+	for (int i = 0; pin_backends[i]; i++) {
+		const char *r = pin_unavailable(pin_backends[i], &gr.conf, why, sizeof(why));
+
+		printf("%-18s %s\n", pin_backends[i]->name, pin_backends[i]->desc);
+		if (r)
+			printf("%-18s   (not available: %s)\n", "", r);
+	}
+	exit(EXIT_PASS);
+}
+
+/* Names checked now (bad input); availability later, once the file is known. */
+static void gr_parse_pins(void)
+{
+	char buf[256], *save = NULL;
+
+	gr.nr_pins = 0;
+	if (!strcmp(opt_pin, "list"))
+		return;
+	if (!strcmp(opt_pin, "all")) {
+		for (int i = 0; pin_backends[i]; i++)
+			gr.pins[gr.nr_pins++] = pin_backends[i];
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", opt_pin);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct pin_ops *ops = pin_find(tok);
+
+		if (!ops)
+			usage_error("--pin: no backend '%s' (see --pin list)", tok);
+		for (int i = 0; i < gr.nr_pins; i++)
+			if (gr.pins[i] == ops)
+				usage_error("--pin: '%s' given twice", tok);
+		gr.pins[gr.nr_pins++] = ops;
+	}
+	if (!gr.nr_pins)
+		usage_error("--pin: no backend named");
+}
+
+static void gr_validate(struct run_ctx *ctx)
+{
+	size_t thp = region_thp_size();
+
+	gr.driver = gr_parse_driver(opt_driver);
+	gr_parse_pins();
+	gr.nr_threads = opt_threads ? opt_threads : MAX(ctx->topo.nr_cpus, 1);
+	if (!opt_size)
+		opt_size = (uint64_t)gr.nr_threads * 4 * thp;
+	if (opt_size % thp)
+		usage_error("--size %llu is not a multiple of the THP size %zu",
+			    (unsigned long long)opt_size, thp);
+	gr.nr_thp = opt_size / thp;
+	if (gr.nr_thp < gr.nr_threads)
+		usage_error("--size %llu holds %d THPs: fewer than the %d pinner threads",
+			    (unsigned long long)opt_size, gr.nr_thp, gr.nr_threads);
+	if (opt_block < STAMP_MIN_BLOCK || opt_block > GR_ALIGN || (opt_block & (opt_block - 1)))
+		usage_error("--block %llu: must be a power of two from %d to %d",
+			    (unsigned long long)opt_block, STAMP_MIN_BLOCK, GR_ALIGN);
+	if (!opt_xfer || opt_xfer % GR_ALIGN || opt_xfer > thp)
+		usage_error("--xfer %llu: must be a multiple of %d and at most the THP size %zu",
+			    (unsigned long long)opt_xfer, GR_ALIGN, thp);
+	gr.bs = opt_block;
+	gr.xfer = opt_xfer;
+	if (opt_movers > gr.nr_thp)
+		usage_error("--movers %d: more than the %d THPs", opt_movers, gr.nr_thp);
+	gr.inject = !opt_inject ? GR_INJECT_NONE :
+		    !strcmp(opt_inject, "stale-after-pin") ? GR_INJECT_STALE :
+		    !strcmp(opt_inject, "corrupt") ? GR_INJECT_CORRUPT : -1;
+	if ((int)gr.inject < 0)
+		usage_error("--inject: '%s' is neither stale-after-pin nor corrupt", opt_inject);
+	if (opt_file) {
+		struct stat st;
+
+		if (stat(opt_file, &st))
+			usage_error("--file %s: %s", opt_file, strerror(errno));
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode))
+			usage_error("--file %s: neither a file, a directory nor a block device", opt_file);
+	}
+}
+
+/* Bytes the file holds: a block device's size, a file's length (grown if short, never cut). */
+static off_t gr_file_size(int fd, off_t need)
+{
+	struct stat st;
+	uint64_t sz = 0;
+
+	if (fstat(fd, &st))
+		return -1;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, &sz) ? -1 : (off_t)sz;
+	if (st.st_size < need && ftruncate(fd, need))
+		return st.st_size;
+	return MAX(st.st_size, need);
+}
+
+/* The file the I/O backends write: opened O_DIRECT when it takes it. Returns why not, or NULL. */
+static const char *gr_open_file(char *why, size_t len)
+{
+	const char *path = opt_file ?: getenv("MIGRACE_SCRATCH_DEV");
+	off_t need = (off_t)gr.nr_threads * gr.nr_pins * gr.xfer, have;
+	int flags = O_RDWR | O_CLOEXEC, fd;
+	struct stat st;
+
+	if (!path || !*path)
+		path = getenv("TMPDIR") ?: "/var/tmp";
+	if (stat(path, &st)) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return why;
+	}
+	if (S_ISDIR(st.st_mode))
+		flags |= O_TMPFILE;	/* gone when closed, whatever happens */
+	if (S_ISBLK(st.st_mode))
+		flags |= O_EXCL;	/* fails on a mounted device */
+	fd = open(path, flags | O_DIRECT, 0600);
+	gr.conf.direct = fd >= 0;
+	if (fd < 0 && errno == EINVAL)
+		fd = open(path, flags, 0600);
+	if (fd < 0) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return why;
+	}
+	have = gr_file_size(fd, need);
+	if (have < need) {
+		close(fd);
+		snprintf(why, len, "%s holds %lld bytes, %lld needed (threads x backends x --xfer)",
+			 path, (long long)have, (long long)need);
+		return why;
+	}
+	gr.conf.fd = fd;
+	json_object_object_add(gr.ctx->res->metrics, "file", json_object_new_string(
+		S_ISDIR(st.st_mode) ? "temporary file" : path));
+	json_object_object_add(gr.ctx->res->metrics, "file_o_direct",
+			       json_object_new_boolean(gr.conf.direct));
+	return NULL;
+}
+
+/* Drops the backends that cannot run here, saying why. */
+static json_object *gr_select_pins(void)
+{
+	json_object *unav = json_object_new_object();
+	char why[256];
+	int n = 0;
+
+	for (int i = 0; i < gr.nr_pins; i++) {
+		const char *r = pin_unavailable(gr.pins[i], &gr.conf, why, sizeof(why));
+
+		if (!r) {
+			gr.pins[n++] = gr.pins[i];
+			continue;
+		}
+		json_object_object_add(unav, gr.pins[i]->name, json_object_new_string(r));
+		printf("gup-race: backend %s not available: %s\n", gr.pins[i]->name, r);
+		if (strcmp(opt_pin, "all"))
+			result_verdict(gr.ctx->res, VERDICT_SKIP, "backend %s not available: %s",
+				       gr.pins[i]->name, r);
+	}
+	gr.nr_pins = n;
+	return unav;
+}
+
+/* ---- tunables ---- */
+
+static void gr_knob(json_object *set, const char *path, const char *name, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	if (knob_set(path, buf))
+		msg("cannot set %s to %s (not root? debugfs not mounted?)", path, buf);
+	else
+		json_object_object_add(set, name, json_object_new_int64(v));
+}
+
+/* NUMA balancing off for the baseline and the move driver alone; on, scanning fast, for autonuma. */
+static bool gr_numa_balancing(json_object *set, bool on)
+{
+	long long cur = read_ll(NB_SYSCTL, -1);
+
+	if (cur < 0)
+		return !on;
+	if (!on) {
+		if (cur)
+			gr_knob(set, NB_SYSCTL, "numa_balancing", 0);
+		return true;
+	}
+	gr_knob(set, NB_SYSCTL, "numa_balancing", 1);
+	gr_knob(set, NB_DIR "scan_delay_ms", "scan_delay_ms", opt_scan_ms);
+	gr_knob(set, NB_DIR "scan_period_min_ms", "scan_period_min_ms", opt_scan_ms);
+	gr_knob(set, NB_DIR "scan_period_max_ms", "scan_period_max_ms", opt_scan_ms * 10);
+	gr_knob(set, NB_DIR "scan_size_mb", "scan_size_mb",
+		MAX(256, (long long)(gr.r.size >> 20)));
+	return read_ll(NB_SYSCTL, 0) > 0;
+}
+
+/* ---- phases ---- */
+
+static void gr_set_phase(int phase)
+{
+	__atomic_store_n(&gr.phase, phase, __ATOMIC_RELEASE);
+}
+
+static bool gr_sleep(double seconds)
+{
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
+
+	while (now_ns() < end && !migrace_stop && !gr.error[0])
+		usleep(MIN(20000, (end - now_ns()) / 1000 + 1));
+	return !migrace_stop && !gr.error[0];
+}
+
+/* No mover where nothing can move: one node. */
+static int gr_nr_movers(void)
+{
+	return (gr.driver & GR_MOVE) && gr.ctx->topo.nr_nodes >= 2 ? opt_movers : 0;
+}
+
+static int gr_start_threads(void)
+{
+	sigset_t all, old;
+	int ret = 0;
+
+	/* Signals go to this thread, which tells the others to wind down. */
+	sigemptyset(&all);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_barrier_init(&gr.ready, NULL, gr.nr_threads + 1);
+	for (int i = 0; i < gr.nr_threads && !ret; i++) {
+		gr.w[i].idx = i;
+		gr.w[i].cur_thp = -1;
+		gr.w[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1);
+		gr.w[i].hop = i % MAX(gr.nr_cpu_nodes, 1);
+		ret = pthread_create(&gr.w[i].tid, NULL, gr_worker_main, &gr.w[i]);
+	}
+	for (int i = 0; i < gr_nr_movers() && !ret; i++) {
+		gr.m[i].idx = i;
+		ret = pthread_create(&gr.m[i].tid, NULL, gr_mover_main, &gr.m[i]);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		msg("pthread_create: %s", strerror(ret));
+		abort();	/* threads already waiting on the barrier cannot be unwound */
+	}
+	pthread_barrier_wait(&gr.ready);
+	return 0;
+}
+
+static void gr_join(void)
+{
+	gr_set_phase(GR_STOP);
+	for (int i = 0; i < gr.nr_threads; i++)
+		pthread_join(gr.w[i].tid, NULL);
+	for (int i = 0; i < gr_nr_movers(); i++)
+		pthread_join(gr.m[i].tid, NULL);
+}
+
+/* ---- results ---- */
+
+static void gr_stats_merge(struct gr_stats *d, const struct gr_stats *s)
+{
+	d->ops += s->ops;
+	d->ops_baseline += s->ops_baseline;
+	d->windows += s->windows;
+	d->win_overlap += s->win_overlap;
+	d->win_node += s->win_node;
+	d->win_moved += s->win_moved;
+	d->violations += s->violations;
+	d->bad_blocks += s->bad_blocks;
+	d->bytes_checked += s->bytes_checked;
+	hist_merge(&d->lat_base, &s->lat_base);
+	hist_merge(&d->lat_race, &s->lat_race);
+	hist_merge(&d->lat_window, &s->lat_window);
+}
+
+static void gr_add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static json_object *gr_violation_json(const struct gr_violation *v)
+{
+	json_object *o = json_object_new_object(), *r = json_object_new_array();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "%#lx", (unsigned long)v->addr);
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	gr_add_u64(o, "thp", v->thp);
+	gr_add_u64(o, "region_offset", v->region_off);
+	json_object_object_add(o, "node_before", json_object_new_int(v->node_before));
+	json_object_object_add(o, "node_after", json_object_new_int(v->node_after));
+	json_object_object_add(o, "backend", json_object_new_string(v->backend));
+	json_object_object_add(o, "driver", json_object_new_string(gr_driver_name()));
+	json_object_object_add(o, "leg", json_object_new_string(v->leg));
+	json_object_object_add(o, "seen_through", json_object_new_string(v->seen));
+	json_object_object_add(o, "status", json_object_new_string(stamp_status_name(v->status)));
+	gr_add_u64(o, "expected_generation", v->expected_gen);
+	json_object_object_add(o, "found_generation",
+			       v->found_valid ? json_object_new_int64(v->found_gen) : NULL);
+	json_object_object_add(o, "found_offset",
+			       v->found_valid ? json_object_new_int64(v->found_offset) : NULL);
+	json_object_object_add(o, "time_s", json_object_new_double(v->t_s));
+	json_object_object_add(o, "phase", json_object_new_string(v->phase));
+	json_object_object_add(o, "worker", json_object_new_int(v->worker));
+	gr_add_u64(o, "operation", v->op);
+	json_object_object_add(o, "migration_overlap", json_object_new_boolean(v->overlap));
+	json_object_object_add(o, "bad_blocks", json_object_new_int(v->bad_blocks));
+	for (int i = 0; i < MIN(v->nr_ranges, GR_MAX_RANGES); i++) {
+		json_object *x = json_object_new_object();
+
+		gr_add_u64(x, "start", v->ranges[i].start);
+		gr_add_u64(x, "len", v->ranges[i].len);
+		json_object_array_add(r, x);
+	}
+	json_object_object_add(o, "ranges", r);
+	json_object_object_add(o, "nr_ranges", json_object_new_int(v->nr_ranges));
+	return o;
+}
+
+static json_object *gr_pin_json(int b, const struct gr_stats *s, double race_s)
+{
+	json_object *o = json_object_new_object(), *lat = json_object_new_object();
+
+	json_object_object_add(o, "desc", json_object_new_string(gr.pins[b]->desc));
+	gr_add_u64(o, "ops", s->ops);
+	gr_add_u64(o, "ops_baseline", s->ops_baseline);
+	gr_add_u64(o, "race_windows", s->windows);
+	json_object_object_add(o, "race_windows_per_s",
+			       json_object_new_double(race_s > 0 ? s->windows / race_s : 0));
+	gr_add_u64(o, "windows_migration_overlap", s->win_overlap);
+	gr_add_u64(o, "windows_node_changed", s->win_node);
+	gr_add_u64(o, "windows_moved", s->win_moved);
+	gr_add_u64(o, "violations", s->violations);
+	gr_add_u64(o, "bad_blocks", s->bad_blocks);
+	gr_add_u64(o, "bytes_checked", s->bytes_checked);
+	json_object_object_add(lat, "baseline", hist_to_json(&s->lat_base, "ns"));
+	json_object_object_add(lat, "racing", hist_to_json(&s->lat_race, "ns"));
+	json_object_object_add(lat, "in_window", hist_to_json(&s->lat_window, "ns"));
+	json_object_object_add(o, "latency", lat);
+	return o;
+}
+
+static json_object *gr_mover_json(double race_s)
+{
+	struct gr_mover t = { 0 };
+	json_object *o = json_object_new_object(), *lat = json_object_new_object();
+
+	hist_init(&t.lat_moved);
+	hist_init(&t.lat_refused);
+	for (int i = 0; i < gr_nr_movers(); i++) {
+		const struct gr_mover *m = &gr.m[i];
+
+		t.attempts += m->attempts;
+		t.moved += m->moved;
+		t.refused += m->refused;
+		t.busy += m->busy;
+		t.elsewhere += m->elsewhere;
+		t.other_status += m->other_status;
+		t.errors += m->errors;
+		t.last_errno = m->last_errno ?: t.last_errno;
+		hist_merge(&t.lat_moved, &m->lat_moved);
+		hist_merge(&t.lat_refused, &m->lat_refused);
+	}
+	gr_add_u64(o, "attempts", t.attempts);
+	gr_add_u64(o, "moved", t.moved);
+	gr_add_u64(o, "refused", t.refused);
+	gr_add_u64(o, "not_isolated", t.busy);
+	gr_add_u64(o, "already_elsewhere", t.elsewhere);
+	gr_add_u64(o, "other_status", t.other_status);
+	gr_add_u64(o, "errors", t.errors);
+	if (t.last_errno)
+		json_object_object_add(o, "last_error", json_object_new_string(strerror(t.last_errno)));
+	json_object_object_add(o, "attempts_per_s",
+			       json_object_new_double(race_s > 0 ? t.attempts / race_s : 0));
+	json_object_object_add(lat, "moved", hist_to_json(&t.lat_moved, "ns"));
+	json_object_object_add(lat, "refused", hist_to_json(&t.lat_refused, "ns"));
+	json_object_object_add(o, "latency", lat);
+	if (gr.driver & GR_MOVE)
+		printf("move_pages: %llu attempts (%.0f/s): %llu moved, %llu refused (pinned or referenced), %llu not isolated, %llu errors\n",
+		       (unsigned long long)t.attempts, race_s > 0 ? t.attempts / race_s : 0,
+		       (unsigned long long)t.moved, (unsigned long long)t.refused,
+		       (unsigned long long)t.busy, (unsigned long long)t.errors);
+	return o;
+}
+
+static void gr_us(char *buf, size_t len, const struct hist *h, double pct)
+{
+	if (!h->count)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f", hist_percentile(h, pct) / 1e3);
+}
+
+static void gr_print_row(const char *name, const struct gr_stats *s, double race_s)
+{
+	char b50[16], b99[16], r50[16], r99[16], w50[16], w99[16];
+
+	gr_us(b50, sizeof(b50), &s->lat_base, 50);
+	gr_us(b99, sizeof(b99), &s->lat_base, 99);
+	gr_us(r50, sizeof(r50), &s->lat_race, 50);
+	gr_us(r99, sizeof(r99), &s->lat_race, 99);
+	gr_us(w50, sizeof(w50), &s->lat_window, 50);
+	gr_us(w99, sizeof(w99), &s->lat_window, 99);
+	printf("  %-17s %8llu %8llu %8.1f %6llu %5llu  %7s/%-7s %7s/%-7s %7s/%-7s\n", name,
+	       (unsigned long long)s->ops, (unsigned long long)s->windows,
+	       race_s > 0 ? s->windows / race_s : 0, (unsigned long long)s->win_moved,
+	       (unsigned long long)s->violations, b50, b99, r50, r99, w50, w99);
+}
+
+static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat *v1,
+		      const struct vmstat *v2, json_object *unav, json_object *knobs)
+{
+	json_object *pins = json_object_new_object();
+	struct gr_stats *all = calloc(gr.nr_pins + 1, sizeof(*all));
+	double race_s = gr.t_race ? (gr.t_end - gr.t_race) / 1e9 : 0;
+	uint64_t windows = 0, ops = 0, cbytes = 0, cns = 0, hops = 0;
+
+	printf("  %-17s %8s %8s %8s %6s %5s  %15s %15s %15s\n", "backend", "ops", "windows",
+	       "win/s", "moved", "viol", "baseline us", "racing us", "in window us");
+	printf("  %-17s %8s %8s %8s %6s %5s  %15s %15s %15s\n", "", "", "", "", "", "",
+	       "p50/p99", "p50/p99", "p50/p99");
+	for (int b = 0; b < gr.nr_pins; b++) {
+		hist_init(&all[b].lat_base);
+		hist_init(&all[b].lat_race);
+		hist_init(&all[b].lat_window);
+		for (int i = 0; i < gr.nr_threads; i++)
+			gr_stats_merge(&all[b], &gr.w[i].st[b]);
+		windows += all[b].windows;
+		ops += all[b].ops;
+		gr_print_row(gr.pins[b]->name, &all[b], race_s);
+		json_object_object_add(pins, gr.pins[b]->name, gr_pin_json(b, &all[b], race_s));
+	}
+	for (int i = 0; i < gr.nr_threads; i++) {
+		cbytes += gr.w[i].check_bytes;
+		cns += gr.w[i].check_ns;
+		hops += gr.w[i].hops;
+	}
+	result_metric(ctx->res, "violations", json_object_new_int64(gr.violations));
+	result_metric(ctx->res, "race_windows", json_object_new_int64(windows));
+	result_metric(ctx->res, "race_windows_per_s", json_object_new_double(race_s > 0 ? windows / race_s : 0));
+	result_metric(ctx->res, "ops", json_object_new_int64(ops));
+	result_metric(ctx->res, "race_s", json_object_new_double(race_s));
+	result_metric(ctx->res, "first_violation", gr.have_first ? gr_violation_json(&gr.first) : NULL);
+	result_metric(ctx->res, "backends", pins);
+	result_metric(ctx->res, "backends_unavailable", unav);
+	result_metric(ctx->res, "move_pages", gr_mover_json(race_s));
+	result_metric(ctx->res, "autonuma_hops", json_object_new_int64(hops));
+	result_metric(ctx->res, "tunables", knobs);
+	result_metric(ctx->res, "vmstat_baseline", vmstat_delta_json(v0, v1, vmstat_numa_names));
+	result_metric(ctx->res, "vmstat", vmstat_delta_json(v1, v2, vmstat_numa_names));
+	result_metric(ctx->res, "stamp_check_gbps_per_thread",
+		      json_object_new_double(cns ? cbytes / (double)cns : 0));
+	result_metric(ctx->res, "thp_pmd_mapped_end", json_object_new_int(region_count_pmd_mapped(&gr.r)));
+	printf("vmstat over the race: thp_migration_success +%lld fail +%lld split +%lld, numa_pages_migrated +%lld, numa_hint_faults +%lld\n",
+	       vmstat_delta(v1, v2, "thp_migration_success"), vmstat_delta(v1, v2, "thp_migration_fail"),
+	       vmstat_delta(v1, v2, "thp_migration_split"), vmstat_delta(v1, v2, "numa_pages_migrated"),
+	       vmstat_delta(v1, v2, "numa_hint_faults"));
+	printf("stamps: %.1f MB checked at %.2f GB/s a thread%s\n", cbytes / 1e6,
+	       cns ? cbytes / (double)cns : 0, ctx->topo.emulated ? " (emulated)" : "");
+	printf("gup-race: %llu violations in %llu race windows (%llu pin operations, %.1f s racing, driver %s)\n",
+	       (unsigned long long)gr.violations, (unsigned long long)windows,
+	       (unsigned long long)ops, race_s, gr_driver_name());
+	if (ctx->topo.emulated)
+		printf("gup-race: timings are emulated (QEMU TCG), not hardware figures\n");
+	free(all);
+}
+
+/* ---- run ---- */
+
+static int gr_prepare(struct run_ctx *ctx)
+{
+	char mode[32];
+	int ret, pmd;
+
+	region_thp_mode(mode, sizeof(mode));
+	if (!strcmp(mode, "never") || !strcmp(mode, "absent")) {
+		result_verdict(ctx->res, VERDICT_SKIP, "transparent huge pages are %s on this kernel", mode);
+		return -1;
+	}
+	ret = region_alloc(&gr.r, opt_size, 0, ctx->topo.nodes[0]);
+	if (ret) {
+		result_verdict(ctx->res, VERDICT_FAIL, "cannot allocate a THP region: %s", strerror(-ret));
+		return -1;
+	}
+	/* The pvm helpers are forked: sharing the region copy-on-write would split its THPs. */
+	madvise(gr.r.addr, gr.r.size, MADV_DONTFORK);
+	pmd = region_count_pmd_mapped(&gr.r);
+	result_metric(ctx->res, "thp_pmd_mapped_start", json_object_new_int(pmd));
+	if (pmd != gr.nr_thp) {
+		result_verdict(ctx->res, VERDICT_FAIL, "only %d of %d THPs PMD-mapped after fault-in (THP %s)",
+			       pmd, gr.nr_thp, mode);
+		return -1;
+	}
+	gr.gens = calloc(gr.r.size / gr.bs, sizeof(*gr.gens));
+	gr.rt = calloc(gr.nr_thp, sizeof(*gr.rt));
+	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
+	gr.m = calloc(opt_movers, sizeof(*gr.m));
+	if (!gr.gens || !gr.rt || !gr.w || !gr.m) {
+		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d THPs", gr.nr_thp);
+		return -1;
+	}
+	for (int i = 0; i < gr.nr_threads; i++) {
+		for (int b = 0; b < GR_MAX_PINS; b++) {
+			hist_init(&gr.w[i].st[b].lat_base);
+			hist_init(&gr.w[i].st[b].lat_race);
+			hist_init(&gr.w[i].st[b].lat_window);
+		}
+		if (gr.inject && !(gr.w[i].shadow = aligned_alloc(GR_ALIGN, gr.r.thp_size)))
+			return -1;
+	}
+	for (int i = 0; i < opt_movers; i++) {
+		hist_init(&gr.m[i].lat_moved);
+		hist_init(&gr.m[i].lat_refused);
+	}
+	for (int i = 0; i < ctx->topo.nr_nodes; i++)
+		if (topo_node_has_cpus(ctx->topo.nodes[i]))
+			gr.cpu_nodes[gr.nr_cpu_nodes++] = ctx->topo.nodes[i];
+	return 0;
+}
+
+static void gr_params(struct run_ctx *ctx)
+{
+	struct result *res = ctx->res;
+
+	result_metric(res, "driver", json_object_new_string(gr_driver_name()));
+	result_metric(res, "threads", json_object_new_int(gr.nr_threads));
+	result_metric(res, "movers", json_object_new_int(gr_nr_movers()));
+	result_metric(res, "size", json_object_new_int64(gr.r.size));
+	result_metric(res, "thp_size", json_object_new_int64(gr.r.thp_size));
+	result_metric(res, "thp_count", json_object_new_int(gr.nr_thp));
+	result_metric(res, "block", json_object_new_int64(gr.bs));
+	result_metric(res, "xfer", json_object_new_int64(gr.xfer));
+	result_metric(res, "rounds", json_object_new_int(opt_rounds));
+	result_metric(res, "duration_s", json_object_new_double(opt_duration));
+	result_metric(res, "baseline_s", json_object_new_double(opt_baseline));
+	result_metric(res, "inject", opt_inject ? json_object_new_string(opt_inject) : NULL);
+	{
+		char base[32];
+
+		snprintf(base, sizeof(base), "%#lx", (unsigned long)gr.r.addr);
+		result_metric(res, "region_base", json_object_new_string(base));
+	}
+	printf("gup-race: %d THPs of %zu KiB (all PMD-mapped), %d pinner thread(s), driver %s, %d memory node(s), %.1f s (+%.1f s baseline)\n",
+	       gr.nr_thp, gr.r.thp_size >> 10, gr.nr_threads, gr_driver_name(),
+	       ctx->topo.nr_nodes, opt_duration, opt_baseline);
+}
+
+/* What cannot migrate here is a skip; the pins and checks still run. */
+static void gr_check_machine(struct run_ctx *ctx, bool autonuma_ok)
+{
+	if (ctx->topo.nr_nodes < 2)
+		result_verdict(ctx->res, VERDICT_SKIP, "%d memory node: nothing migrates (pins and checks ran; runners/vm emulates a multi-socket machine)",
+			       ctx->topo.nr_nodes);
+	else if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes < 2)
+		result_verdict(ctx->res, VERDICT_SKIP, "autonuma needs 2 nodes with CPUs to hop between, this machine has %d",
+			       gr.nr_cpu_nodes);
+	else if ((gr.driver & GR_AUTONUMA) && !autonuma_ok)
+		result_verdict(ctx->res, VERDICT_SKIP, "NUMA balancing is off and cannot be turned on (not root?)");
+}
+
+static void gr_verdict(struct run_ctx *ctx)
+{
+	const struct gr_violation *v = &gr.first;
+
+	if (gr.violations)
+		result_verdict(ctx->res, VERDICT_FAIL, "%llu violation(s); first: %s %s at %#lx (THP %zu, node %d -> %d): %s",
+			       (unsigned long long)gr.violations, v->backend, v->leg,
+			       (unsigned long)v->addr, v->thp, v->node_before, v->node_after,
+			       stamp_status_name(v->status));
+	if (gr.error[0])
+		result_verdict(ctx->res, VERDICT_FAIL, "%s", gr.error);
+	if (migrace_stop)
+		result_verdict(ctx->res, VERDICT_SKIP, "interrupted by a signal");
+}
+
+static int gr_run(struct run_ctx *ctx)
+{
+	struct vmstat v0, v1, v2;
+	json_object *unav, *knobs = json_object_new_object();
+	char why[256];
+	const char *nofile;
+	bool autonuma_ok = true;
+
+	gr.ctx = ctx;
+	gr.conf.fd = -1;
+	pthread_mutex_init(&gr.vlock, NULL);
+	gr_validate(ctx);
+	nofile = gr_open_file(why, sizeof(why));
+	if (!strcmp(opt_pin, "list"))
+		gr_list_pins();
+	if (nofile)
+		json_object_object_add(ctx->res->metrics, "file_unavailable", json_object_new_string(nofile));
+	gr.conf.max_len = gr.xfer;
+	gr.conf.gup_calls = opt_gup_calls;
+	unav = gr_select_pins();
+	if (!gr.nr_pins) {
+		result_verdict(ctx->res, VERDICT_SKIP, "no pinning backend available here");
+		result_metric(ctx->res, "backends_unavailable", unav);
+		return 0;
+	}
+	if (gr_prepare(ctx)) {
+		result_metric(ctx->res, "backends_unavailable", unav);
+		goto out;
+	}
+	gr_params(ctx);
+	gr_numa_balancing(knobs, false);
+	vmstat_read(&v0);
+	gr_start_threads();
+	gr.t_start = now_ns();
+	gr_set_phase(GR_BASELINE);
+	if (gr_sleep(opt_baseline)) {
+		vmstat_read(&v1);
+		if (ctx->topo.nr_nodes >= 2 && (gr.driver & GR_AUTONUMA))
+			autonuma_ok = gr_numa_balancing(knobs, true);
+		gr.t_race = now_ns();
+		gr_set_phase(GR_RACE);
+		gr_sleep(opt_duration);
+	} else {
+		vmstat_read(&v1);
+	}
+	gr.t_end = now_ns();
+	vmstat_read(&v2);
+	gr_join();
+	knob_restore_all();	/* before the report: the machine is back as it was */
+	gr_check_machine(ctx, autonuma_ok);
+	gr_report(ctx, &v0, &v1, &v2, unav, knobs);
+	gr_verdict(ctx);
+out:
+	region_free(&gr.r);
+	if (gr.conf.fd >= 0)
+		close(gr.conf.fd);
+	return 0;
+}
+
+const struct scenario scenario_gup_race = {
+	.name = "gup-race",
+	.desc = "pins, gup and direct I/O (io_uring, O_DIRECT, vmsplice, process_vm) racing THP migration, every byte checked",
+	.opts = gr_opts,
+	.run = gr_run,
+};

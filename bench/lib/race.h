@@ -1,0 +1,34 @@
+/* race.h - race windows: did a pin operation overlap a migration attempt on the same THP? */
+#ifndef MIGRACE_RACE_H
+#define MIGRACE_RACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * One per THP. A migration driver brackets each attempt on the THP with
+ * race_attempt_begin/end; a pinner brackets the interval it holds (or takes)
+ * pins with race_probe_begin/end. The interval overlapped an attempt exactly
+ * when the sequence was odd at the start (an attempt under way) or changed
+ * by the end (one began or ended inside): no clocks, no locks.
+ */
+struct race_thp {
+	uint64_t seq;		/* odd while an attempt is under way */
+	uint64_t moved;		/* attempts that moved the THP */
+} __attribute__((aligned(16)));
+
+struct race_probe {
+	uint64_t seq, moved;
+};
+
+enum race_flags {
+	RACE_OVERLAP = 1 << 0,	/* a migration attempt overlapped the interval */
+	RACE_MOVED = 1 << 1,	/* an attempt that moved the THP ended inside it */
+};
+
+void race_attempt_begin(struct race_thp *t);
+void race_attempt_end(struct race_thp *t, bool moved);
+void race_probe_begin(const struct race_thp *t, struct race_probe *p);
+unsigned int race_probe_end(const struct race_thp *t, const struct race_probe *p);
+
+#endif
