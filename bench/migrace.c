@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "knob.h"
 #include "report.h"
 #include "scenario.h"
@@ -18,10 +19,13 @@ static const struct scenario *const scenarios[] = {
 
 static const char *json_path;
 static bool verbose;
+static const char *events, *count_scope;
 
 static const struct opt common_opts[] = {
 	{ "json", OPT_STR, &json_path, NULL, "write the result as JSON (migrace-result/1) to FILE" },
 	{ "verbose", OPT_BOOL, &verbose, NULL, "say more while running" },
+	{ "events", OPT_STR, &events, "default", "hardware counters (PAPI names) and extra perf events or tracepoints (sys:name), comma-separated; 'default': the NUMA set, 'none': no hardware counters" },
+	{ "count-scope", OPT_STR, &count_scope, "process", "perf events of 'process' (migrace, its threads and children) or 'system' (every CPU: root or perf_event_paranoid <= 0)" },
 	{ NULL }
 };
 
@@ -87,6 +91,15 @@ static int cmd_provenance(void)
 	return EXIT_PASS;
 }
 
+/* Every result holds its counters: the whole run as phase "run", and the scenario's own phases. */
+static void run_counters(struct run_ctx *ctx)
+{
+	json_object *c = counters_stop();
+
+	counters_print(stdout, c, verbose);
+	json_object_object_add(ctx->res->root, "counters", c);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct scenario *s;
@@ -103,6 +116,7 @@ static int cmd_run(int argc, char **argv)
 	snprintf(usage_line, sizeof(usage_line), "migrace run %s [options]\n\n%s",
 		 s->name, s->desc);
 	opt_parse(tabs, argc - 1, argv + 1, usage_line);
+	counters_configure(events, count_scope);
 	if (!s->run) {
 		msg("%s is not available: %s", s->name, s->unimplemented);
 		return EXIT_SKIP;
@@ -112,7 +126,11 @@ static int cmd_run(int argc, char **argv)
 	ctx.res = result_new(s->name, &ctx.topo, argc, argv);
 	knob_install_handlers();
 	klog_open(&ctx.klog);
+	counters_start(&ctx.topo);
+	counters_phase_begin("run");
 	s->run(&ctx);
+	counters_phase_end("run");
+	run_counters(&ctx);
 	knob_restore_all();
 	run_klog_verdict(&ctx);
 	klog_close(&ctx.klog);
