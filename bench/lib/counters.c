@@ -85,21 +85,28 @@ static const struct ref_def {
 
 #define CHECK_TOLERANCE 0.05
 
+/*
+ * Pairs that count the same events. Not paired: context switches and task
+ * time, which getrusage counts differently by definition (a thread's exit
+ * path after perf has folded its counts; IRQ time with IRQ_TIME_ACCOUNTING).
+ */
+enum check_scope { FOR_PROCESS, FOR_SYSTEM, FOR_BOTH };
+
 static const struct check_def {
 	const char *counter;
 	enum ref_id ref;
+	enum check_scope when;	/* which --count-scope the reference matches */
 } check_defs[] = {
-	{ "page-faults", REF_RU_FAULTS },
-	{ "minor-faults", REF_RU_MINFLT },
-	{ "major-faults", REF_RU_MAJFLT },
-	{ "context-switches", REF_RU_CSW },
-	{ "task-clock", REF_RU_CPU },
-	{ "page-faults", REF_VM_PGFAULT },
-	{ MIG_TP ".succeeded", REF_VM_MIG_OK },
-	{ MIG_TP ".failed", REF_VM_MIG_FAIL },
-	{ MIG_TP ".thp_succeeded", REF_VM_THP_OK },
-	{ MIG_TP ".thp_failed", REF_VM_THP_FAIL },
-	{ MIG_TP ".thp_split", REF_VM_THP_SPLIT },
+	{ "page-faults", REF_RU_FAULTS, FOR_PROCESS },
+	{ "minor-faults", REF_RU_MINFLT, FOR_PROCESS },
+	{ "major-faults", REF_RU_MAJFLT, FOR_PROCESS },
+	{ "page-faults", REF_VM_PGFAULT, FOR_SYSTEM },
+	/* The migrations of other processes are in vmstat too: a quiet machine agrees. */
+	{ MIG_TP ".succeeded", REF_VM_MIG_OK, FOR_BOTH },
+	{ MIG_TP ".failed", REF_VM_MIG_FAIL, FOR_BOTH },
+	{ MIG_TP ".thp_succeeded", REF_VM_THP_OK, FOR_BOTH },
+	{ MIG_TP ".thp_failed", REF_VM_THP_FAIL, FOR_BOTH },
+	{ MIG_TP ".thp_split", REF_VM_THP_SPLIT, FOR_BOTH },
 };
 
 struct phase {
@@ -282,7 +289,7 @@ static void pmu_probe(const struct topo *t)
 
 static void mig_drain_locked(void)
 {
-	struct counters_rec recs[128];
+	static struct counters_rec recs[128];	/* under mig_lock; off the stack */
 	int n;
 
 	if (!cs.mig)
@@ -358,9 +365,64 @@ static void mig_stop(void)
 	cs.mig_stop = -1;
 }
 
-static void refs_vmstat(long long *r);
-static void refs_rusage(long long *r);
-static void counters_read(void);
+static long long tv_ns(struct timeval tv)
+{
+	return tv.tv_sec * 1000000000ll + tv.tv_usec * 1000ll;
+}
+
+/* System-wide and slow: read outside the process references. */
+static void refs_vmstat(long long *r)
+{
+	vmstat_read(&vm_snap);
+	for (int i = 0; i < REF_MAX; i++)
+		if (refs[i].vmstat)
+			r[i] = vmstat_get(&vm_snap, refs[i].vmstat);
+}
+
+/* Children are counted by perf's inherit: their usage too, once waited for. */
+static void refs_rusage(long long *r)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	r[REF_RU_MINFLT] = self.ru_minflt + kids.ru_minflt;
+	r[REF_RU_MAJFLT] = self.ru_majflt + kids.ru_majflt;
+	r[REF_RU_FAULTS] = r[REF_RU_MINFLT] + r[REF_RU_MAJFLT];
+	r[REF_RU_CSW] = self.ru_nvcsw + self.ru_nivcsw + kids.ru_nvcsw + kids.ru_nivcsw;
+	r[REF_RU_CPU] = tv_ns(self.ru_utime) + tv_ns(self.ru_stime) +
+			tv_ns(kids.ru_utime) + tv_ns(kids.ru_stime);
+}
+
+static void perf_read_all(void)
+{
+	for (int i = 0; i < cs.nr; i++)
+		if (!cs.ctr[i].why[0] && cs.ctr[i].nr_fd)
+			ctr_perf_read(&cs.ctr[i]);
+}
+
+/*
+ * A phase edge nests its reads so that each counter's interval matches its
+ * reference's: perf next to getrusage, the migration samples next to
+ * /proc/vmstat. Whatever else the edge does (a first touch of a buffer, a
+ * fault) then falls into neither interval of a pair.
+ */
+static void edge_read(long long *ref, bool begin)
+{
+	if (begin) {
+		ctr_papi_read(cs.ctr, cs.nr);
+		refs_vmstat(ref);
+		mig_drain();
+		refs_rusage(ref);
+		perf_read_all();
+	} else {
+		perf_read_all();
+		refs_rusage(ref);
+		mig_drain();
+		refs_vmstat(ref);
+		ctr_papi_read(cs.ctr, cs.nr);
+	}
+}
 
 void counters_start(const struct topo *t)
 {
@@ -386,51 +448,12 @@ void counters_start(const struct topo *t)
 	ctr_tracefs_put();
 	ctr_papi_start(cs.ctr, cs.nr);
 	/* Fault in what a phase edge touches, so that edges add no faults of their own. */
-	refs_vmstat(cs.stack[0].ref);
-	refs_rusage(cs.stack[0].ref);
-	counters_read();
+	edge_read(cs.stack[0].ref, true);
 	cs.nr_phases = 0;
 	cs.depth = 0;
 	cs.started = true;
 }
 
-static void counters_read(void)
-{
-	for (int i = 0; i < cs.nr; i++)
-		if (!cs.ctr[i].why[0] && cs.ctr[i].nr_fd)
-			ctr_perf_read(&cs.ctr[i]);
-	ctr_papi_read(cs.ctr, cs.nr);
-	mig_drain();
-}
-
-static long long tv_ns(struct timeval tv)
-{
-	return tv.tv_sec * 1000000000ll + tv.tv_usec * 1000ll;
-}
-
-/* System-wide and slow (/proc/vmstat): read outside the process references. */
-static void refs_vmstat(long long *r)
-{
-	vmstat_read(&vm_snap);
-	for (int i = 0; i < REF_MAX; i++)
-		if (refs[i].vmstat)
-			r[i] = vmstat_get(&vm_snap, refs[i].vmstat);
-}
-
-/* Children are counted by perf's inherit: their usage too, once waited for. */
-static void refs_rusage(long long *r)
-{
-	struct rusage self, kids;
-
-	getrusage(RUSAGE_SELF, &self);
-	getrusage(RUSAGE_CHILDREN, &kids);
-	r[REF_RU_MINFLT] = self.ru_minflt + kids.ru_minflt;
-	r[REF_RU_MAJFLT] = self.ru_majflt + kids.ru_majflt;
-	r[REF_RU_FAULTS] = r[REF_RU_MINFLT] + r[REF_RU_MAJFLT];
-	r[REF_RU_CSW] = self.ru_nvcsw + self.ru_nivcsw + kids.ru_nvcsw + kids.ru_nivcsw;
-	r[REF_RU_CPU] = tv_ns(self.ru_utime) + tv_ns(self.ru_stime) +
-			tv_ns(kids.ru_utime) + tv_ns(kids.ru_stime);
-}
 
 static struct phase *phase_get(const char *name)
 {
@@ -463,10 +486,8 @@ void counters_phase_begin(const char *name)
 	}
 	f = &cs.stack[cs.depth++];
 	f->phase = p - cs.phase;
-	refs_vmstat(f->ref);
-	refs_rusage(f->ref);
 	f->t0 = now_ns();
-	counters_read();
+	edge_read(f->ref, true);
 	pthread_mutex_lock(&cs.mig_lock);
 	for (int i = 0; i < cs.nr; i++)
 		f->val[i] = cs.ctr[i].now;
@@ -487,10 +508,8 @@ void counters_phase_end(const char *name)
 		msg("counters: phase '%s' ended while '%s' is open: ignored", name, p->name);
 		return;
 	}
-	counters_read();
+	edge_read(ref, false);
 	p->ns += now_ns() - f->t0;
-	refs_rusage(ref);
-	refs_vmstat(ref);
 	pthread_mutex_lock(&cs.mig_lock);
 	for (int i = 0; i < cs.nr; i++)
 		p->val[i] += cs.ctr[i].now - f->val[i];
@@ -590,8 +609,11 @@ static void checks_add(json_object *arr, const struct phase *p)
 		json_object *e;
 		long long v;
 
-		/* getrusage sees this process only: no match for system-wide counts. */
-		if (i < 0 || cs.ctr[i].why[0] || p->ref[d->ref] < 0 || (ctr_env.system && !sys_ref))
+		if (d->when != FOR_BOTH && (d->when == FOR_SYSTEM) != ctr_env.system)
+			continue;
+		/* Counted in user mode only: kernel-mode faults are missing by design. */
+		if (i < 0 || cs.ctr[i].why[0] || p->ref[d->ref] < 0 ||
+		    (cs.ctr[i].src == CTR_SOFTWARE && strcmp(cs.ctr[i].mode, "user+kernel")))
 			continue;
 		v = p->val[i];
 		e = json_object_new_object();
