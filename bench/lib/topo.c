@@ -3,6 +3,8 @@
 
 #include <cpuid.h>
 #include <numa.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -83,6 +85,71 @@ long long topo_node_free(int node)
 	if (numa_available() < 0 || numa_node_size64(node, &free) < 0)
 		return -1;
 	return free;
+}
+
+/* libnuma's warnings: kept for topo_parse_nodes() to quote in one line, else said on stderr. */
+static char *numa_warn_buf;
+static size_t numa_warn_len;
+
+__attribute__((format(printf, 2, 3)))
+void numa_warn(int num, char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (numa_warn_buf) {
+		vsnprintf(numa_warn_buf, numa_warn_len, fmt, ap);
+		numa_warn_buf[strcspn(numa_warn_buf, "\n")] = '\0';
+	} else {
+		fputs("migrace: libnuma: ", stderr);
+		vfprintf(stderr, fmt, ap);
+	}
+	va_end(ap);
+}
+
+/*
+ * A node list as numactl takes it ("0,2", "1-3", "all") into node ids;
+ * every node must be one of t's memory nodes. Returns their count, or -1
+ * with a one-line reason in err.
+ */
+int topo_parse_nodes(const struct topo *t, const char *list, int *nodes, int max,
+		     char *err, size_t len)
+{
+	struct bitmask *bm;
+	char why[160] = "";
+	int n = 0;
+
+	if (numa_available() < 0) {
+		snprintf(err, len, "this kernel has no NUMA support");
+		return -1;
+	}
+	numa_warn_buf = why;
+	numa_warn_len = sizeof(why);
+	bm = numa_parse_nodestring_all(list);
+	numa_warn_buf = NULL;
+	if (!bm) {
+		snprintf(err, len, "'%s': %s", list, why[0] ? why : "not a node list");
+		return -1;
+	}
+	for (unsigned int node = 0; node < bm->size && n >= 0; node++) {
+		if (!numa_bitmask_isbitset(bm, node))
+			continue;
+		if (topo_index(t, node) < 0) {
+			snprintf(err, len, "node %u %s", node,
+				 numa_bitmask_isbitset(numa_nodes_ptr, node) ?
+				 "has no memory" : "does not exist");
+			n = -1;
+		} else if (n == max) {
+			snprintf(err, len, "'%s': more than %d nodes", list, max);
+			n = -1;
+		} else {
+			nodes[n++] = node;
+		}
+	}
+	numa_bitmask_free(bm);
+	if (!n)
+		snprintf(err, len, "'%s' names no node", list);
+	return n ? n : -1;
 }
 
 int topo_index(const struct topo *t, int node)

@@ -3,6 +3,7 @@
 #define MIGRACE_TOPO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <json-c/json.h>
 
 #define TOPO_MAX_NODES 64
@@ -22,6 +23,8 @@ bool topo_node_has_cpus(int node);
 long long topo_node_free(int node);
 int topo_first_cpu(int node);
 int topo_index(const struct topo *t, int node);
+int topo_parse_nodes(const struct topo *t, const char *list, int *nodes, int max,
+		     char *err, size_t len);
 json_object *topo_to_json(const struct topo *t);
 
 #endif
