@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include "counters.h"
 #include "counters_int.h"
 #include "util.h"
-#include "vmstat.h"
 
 #define PHASE_MAX	32
 #define DEPTH_MAX	8
@@ -142,8 +142,6 @@ static struct {
 	pthread_t mig_thread;
 	int mig_stop;
 } cs = { .mig_lock = PTHREAD_MUTEX_INITIALIZER, .mig_stop = -1 };
-
-static struct vmstat vm_snap;	/* large: one, reused */
 
 static int ctr_find(const char *name)
 {
@@ -370,13 +368,31 @@ static long long tv_ns(struct timeval tv)
 	return tv.tv_sec * 1000000000ll + tv.tv_usec * 1000ll;
 }
 
-/* System-wide and slow: read outside the process references. */
+/*
+ * System-wide and slow to read: outside the process references. The text is
+ * searched for the few names needed rather than parsed whole (vmstat_read),
+ * which would make a phase edge cost a millisecond.
+ */
 static void refs_vmstat(long long *r)
 {
-	vmstat_read(&vm_snap);
-	for (int i = 0; i < REF_MAX; i++)
-		if (refs[i].vmstat)
-			r[i] = vmstat_get(&vm_snap, refs[i].vmstat);
+	static char buf[32768];
+	int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf + 1, sizeof(buf) - 2);
+
+	if (fd >= 0)
+		close(fd);
+	buf[0] = '\n';
+	buf[len > 0 ? len + 1 : 1] = '\0';
+	for (int i = 0; i < REF_MAX; i++) {
+		char key[64];
+		const char *at;
+
+		if (!refs[i].vmstat)
+			continue;
+		snprintf(key, sizeof(key), "\n%s ", refs[i].vmstat);
+		at = strstr(buf, key);
+		r[i] = at ? strtoll(at + strlen(key), NULL, 10) : -1;
+	}
 }
 
 /* Children are counted by perf's inherit: their usage too, once waited for. */
@@ -478,6 +494,11 @@ void counters_phase_begin(const char *name)
 
 	if (!cs.started)
 		return;
+	if (strlen(name) >= sizeof(p->name)) {
+		msg("counters: phase name '%s' too long (%zu characters at most): not counted",
+		    name, sizeof(p->name) - 1);
+		return;
+	}
 	p = phase_get(name);
 	if (!p || cs.depth == DEPTH_MAX) {
 		msg("counters: phase '%s' not counted (more than %d phases or %d deep)",
@@ -500,7 +521,7 @@ void counters_phase_end(const char *name)
 	struct phase *p;
 	long long ref[REF_MAX];
 
-	if (!cs.started || !cs.depth)
+	if (!cs.started || !cs.depth || strlen(name) >= sizeof(cs.phase[0].name))
 		return;
 	f = &cs.stack[cs.depth - 1];
 	p = &cs.phase[f->phase];
