@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "export.h"
@@ -46,7 +47,7 @@ struct exp_item {
 };
 
 struct exp_ctx {
-	struct exp_item *it;
+	struct exp_item **it;	/* each allocated alone: open memstreams point into them */
 	int n, cap;
 	const char *scn;
 	int run, rep;
@@ -73,7 +74,7 @@ static struct exp_item *exp_item(struct exp_ctx *c, enum exp_kind kind, const ch
 	struct exp_item *it;
 
 	for (int i = 0; i < c->n; i++) {
-		it = &c->it[i];
+		it = c->it[i];
 		if (it->kind == kind && !strcmp(it->scn, c->scn) && !strcmp(it->path, path) &&
 		    !strcmp(it->field, field))
 			return it;
@@ -84,8 +85,10 @@ static struct exp_item *exp_item(struct exp_ctx *c, enum exp_kind kind, const ch
 		if (!c->it)
 			abort();
 	}
-	it = &c->it[c->n++];
-	memset(it, 0, sizeof(*it));
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		abort();
+	c->it[c->n++] = it;
 	it->kind = kind;
 	snprintf(it->scn, sizeof(it->scn), "%s", c->scn);
 	snprintf(it->path, sizeof(it->path), "%s", path);
@@ -163,13 +166,12 @@ static void exp_pairs(struct exp_ctx *c, const char *path, json_object *arr)
 		it = exp_item(c, EXP_PAIRS, path, key);
 		snprintf(it->unit, sizeof(it->unit), "%s", unit ? unit : "");
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			json_object *e = json_object_array_get_idx(arr, i), *s, *d, *v;
-			char pair[32];
+			json_object *e = json_object_array_get_idx(arr, i), *v;
+			char pair[96];
 
-			if (!json_object_object_get_ex(e, "src", &s) || !json_object_object_get_ex(e, "dst", &d) ||
-			    !json_object_object_get_ex(e, key, &v) || !v)
+			if (!json_object_object_get_ex(e, key, &v) || !v)
 				continue;
-			snprintf(pair, sizeof(pair), "%d->%d", json_object_get_int(s), json_object_get_int(d));
+			runs_elem_name(e, i, pair, sizeof(pair));
 			exp_key_add(it, c->run, pair, json_object_get_double(v));
 		}
 	}
@@ -272,6 +274,42 @@ static void exp_counter(const struct run_value *val, void *arg)
 		exp_key_add(exp_item(c, EXP_COUNTERS, "counters", ""), c->run, val->name, val->v);
 }
 
+static const char exp_rep_series[] = "*violation*|*window*";
+
+/* Seconds since the epoch of a result's start; -1 if it has none. */
+static double exp_started(json_object *rep)
+{
+	json_object *v;
+	struct tm tm = { 0 };
+
+	if (!json_object_object_get_ex(rep, "started", &v) ||
+	    !strptime(json_object_get_string(v), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return -1;
+	return timegm(&tm);
+}
+
+/* Race windows and violations of every repetition, against its start time in the run: one block per run. */
+static void exp_rep_points(struct exp_ctx *c, json_object *rep, double t0)
+{
+	json_object *m = NULL;
+	double t = exp_started(rep);
+
+	json_object_object_get_ex(rep, "metrics", &m);
+	if (t < 0 || t0 < 0 || !m)
+		return;
+	json_object_object_foreach(m, key, v) {
+		struct exp_item *it;
+
+		if ((!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) ||
+		    !exp_match(exp_rep_series, key))
+			continue;
+		it = exp_item(c, EXP_TIMELINE, "repetitions", key);
+		if (!it->tl[c->run])
+			exp_block(c, it, "t_s");
+		fprintf(it->tl[c->run], "%.0f %.9g\n", t - t0, json_object_get_double(v));
+	}
+}
+
 static void exp_collect(struct exp_ctx *c, const struct run *runs, int nruns)
 {
 	for (int k = 0; k < runs[0].nscn; k++) {
@@ -285,6 +323,7 @@ static void exp_collect(struct exp_ctx *c, const struct run *runs, int nruns)
 				json_object_object_get_ex(s->reps[c->rep], "metrics", &m);
 				runs_walk_nodes(m, exp_node, c);
 				runs_flatten(m, exp_counter, c);
+				exp_rep_points(c, s->reps[c->rep], exp_started(s->reps[0]));
 			}
 		}
 	}
@@ -457,31 +496,46 @@ static void exp_write_bars(struct exp_out *o, struct exp_item *it)
 	exp_done(o);
 }
 
-/* 4 or more nodes: one heatmap per run of the pair medians. */
-static void exp_write_heat(struct exp_out *o, struct exp_item *it)
+/* The node pair a row is about: its name ends in "src->dst". */
+static bool exp_pair_of(const char *key, int *s, int *d)
 {
-	char what[512], suffix[8], value[128];
+	const char *p = strrchr(key, ' ');
+
+	return sscanf(p ? p + 1 : key, "%d->%d", s, d) == 2;
+}
+
+/* 4 or more nodes: per run, a heatmap of the first field's pair medians, for the first group of rows ("thp move_pages"). */
+static void exp_write_heat(struct exp_out *o, struct exp_item *it, bool first_field)
+{
+	char what[512], suffix[8], value[128], group[96] = "";
+	const char *sp = it->nkeys ? strrchr(it->keys[0].key, ' ') : NULL;
 	int nodes = 0, s, d;
 
+	if (sp)
+		snprintf(group, sizeof(group), "%.*s", (int)(sp - it->keys[0].key), it->keys[0].key);
 	for (int i = 0; i < it->nkeys; i++)
-		if (sscanf(it->keys[i].key, "%d->%d", &s, &d) == 2)
+		if (exp_pair_of(it->keys[i].key, &s, &d))
 			nodes = MAX(nodes, MAX(s, d) + 1);
-	if (nodes < 4)
+	if (nodes < 4 || !first_field)
 		return;
 	for (int r = 0; r < o->nruns; r++) {
 		enum exp_kind kind = it->kind;
 		FILE *f;
 
-		snprintf(what, sizeof(what), "%s: %s %s (%s) per node pair, run %c (%s)", it->scn,
-			 it->path, it->field, it->unit[0] ? it->unit : "value", 'A' + r, o->runs[r].label);
+		snprintf(what, sizeof(what), "%s: %s%s%s %s per node pair, run %c (%s)", it->scn,
+			 it->path, group[0] ? " " : "", group, it->field, 'A' + r, o->runs[r].label);
 		snprintf(suffix, sizeof(suffix), "-%c", 'A' + r);
 		snprintf(value, sizeof(value), "%s (%s)", it->field, it->unit[0] ? it->unit : "value");
 		it->kind = EXP_HEAT;
 		f = exp_plot(o, it, suffix, what, "destination node", value, 1, false, false, NULL);
 		it->kind = kind;
-		for (int i = 0; f && i < it->nkeys; i++)
-			if (sscanf(it->keys[i].key, "%d->%d", &s, &d) == 2)
+		for (int i = 0; f && i < it->nkeys; i++) {
+			size_t gl = strlen(group);
+
+			if (exp_pair_of(it->keys[i].key, &s, &d) &&
+			    (!gl || (!strncmp(it->keys[i].key, group, gl) && it->keys[i].key[gl] == ' ')))
 				fprintf(f, "%d %d %.9g\n", d, s, exp_median(&it->keys[i], r));
+		}
 		exp_done(o);
 	}
 }
@@ -515,8 +569,12 @@ static void exp_write_timeline(struct exp_out *o, struct exp_item *it)
 	snprintf(ylab, sizeof(ylab), "%s%s%s%s", it->field, unit ? " (" : "", unit ? unit : "", unit ? ")" : "");
 	f = blocks ? exp_plot(o, it, "", what, xlab, ylab, blocks, false, false, extra) : NULL;
 	for (int r = 0; r < o->nruns; r++) {
-		if (f && it->tlbuf[r])
+		if (f && it->tlbuf[r]) {
 			fwrite(it->tlbuf[r], 1, it->tllen[r], f);
+			/* repetition points end their block here */
+			if (it->tllen[r] < 2 || strcmp(it->tlbuf[r] + it->tllen[r] - 2, "\n\n"))
+				fputs("\n\n", f);
+		}
 		free(it->tlbuf[r]);
 	}
 	free(extra);
@@ -527,13 +585,38 @@ static void exp_free(struct exp_ctx *c)
 {
 	for (int i = 0; i < c->n; i++) {
 		for (int r = 0; r < RUNS_MAX; r++)
-			free(c->it[i].b[r]);
-		free(c->it[i].keys);
+			free(c->it[i]->b[r]);
+		free(c->it[i]->keys);
+		free(c->it[i]);
 	}
 	free(c->it);
 }
 
-/* The plots these runs make, in a stable order; with dir, their data and variables written there. */
+/* Whether item i is the first pairs item of its array. */
+static bool exp_first_field(const struct exp_ctx *c, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (c->it[j]->kind == EXP_PAIRS && !strcmp(c->it[j]->scn, c->it[i]->scn) &&
+		    !strcmp(c->it[j]->path, c->it[i]->path))
+			return false;
+	return true;
+}
+
+static void exp_write_item(struct exp_out *o, struct exp_ctx *c, int i)
+{
+	struct exp_item *it = c->it[i];
+
+	if (it->kind == EXP_CDF)
+		exp_write_cdf(o, it);
+	else if (it->kind == EXP_TIMELINE)
+		exp_write_timeline(o, it);
+	else
+		exp_write_bars(o, it);
+	if (it->kind == EXP_PAIRS)
+		exp_write_heat(o, it, exp_first_field(c, i));
+}
+
+/* The plots these runs make, by scenario and kind; with dir, their data and variables written there. */
 int export_plots(const struct run *runs, int nruns, const char *dir, struct export_plot **plots)
 {
 	struct exp_ctx c = { .runs = runs };
@@ -542,21 +625,13 @@ int export_plots(const struct run *runs, int nruns, const char *dir, struct expo
 
 	report_title(runs, nruns, o.title, sizeof(o.title));
 	exp_collect(&c, runs, nruns);
-	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
-		for (int i = 0; i < c.n; i++) {
-			struct exp_item *it = &c.it[i];
-
-			if (it->kind != order[k])
-				continue;
-			if (it->kind == EXP_CDF)
-				exp_write_cdf(&o, it);
-			else if (it->kind == EXP_TIMELINE)
-				exp_write_timeline(&o, it);
-			else
-				exp_write_bars(&o, it);
-			if (it->kind == EXP_PAIRS)
-				exp_write_heat(&o, it);
+	for (int sc = 0; sc < runs[0].nscn; sc++) {
+		for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
+			for (int i = 0; i < c.n; i++)
+				if (c.it[i]->kind == order[k] && !strcmp(c.it[i]->scn, runs[0].scn[sc].name))
+					exp_write_item(&o, &c, i);
 		}
+	}
 	exp_free(&c);
 	*plots = o.plots;
 	return o.n;

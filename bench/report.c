@@ -211,22 +211,43 @@ static int report_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The files of a run directory and of its subdirectories (monitors/), but not its own report/. */
+static void report_list(const char *top, const char *sub, char ***names, size_t *n)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s%s%s", top, sub[0] ? "/" : "", sub);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (!sub[0] && !strcmp(e->d_name, "report")))
+			continue;
+		snprintf(rel, sizeof(rel), "%.2000s%s%.255s", sub, sub[0] ? "/" : "", e->d_name);
+		if (e->d_type == DT_DIR) {
+			if (!sub[0])
+				report_list(top, rel, names, n);
+			continue;
+		}
+		*names = realloc(*names, (*n + 1) * sizeof(**names));
+		if (!*names)
+			abort();
+		(*names)[(*n)++] = strdup(rel);
+	}
+	closedir(d);
+}
+
 /* Links to every file of each run, as runners/publish copies them: runs/<letter>/<file>. */
 static void report_raw(const struct run *runs, int nruns, FILE *f)
 {
 	fputs("<h2 id=\"raw\">Raw results</h2>\n", f);
 	for (int r = 0; r < nruns; r++) {
-		DIR *d = opendir(runs[r].dir);
-		struct dirent *e;
 		char **names = NULL, dir[8];
 		size_t n = 0;
 
-		if (!d)
-			continue;
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.' && (names = realloc(names, (n + 1) * sizeof(*names))))
-				names[n++] = strdup(e->d_name);
-		closedir(d);
+		report_list(runs[r].dir, "", &names, &n);
 		qsort(names, n, sizeof(*names), report_name_cmp);
 		snprintf(dir, sizeof(dir), "runs/%c/", 'A' + r);
 		fprintf(f, "<h3>%c: ", 'A' + r);

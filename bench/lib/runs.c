@@ -55,6 +55,36 @@ static struct run_scn *runs_scn_get(struct run *r, const char *name)
 	return &r->scn[r->nscn++];
 }
 
+/*
+ * Counters sit beside the metrics in a result, with their availability and
+ * cross-checks; their values per phase, counters.<phase>.<counter>, are
+ * compared and plotted as metrics.
+ */
+static void runs_counters(json_object *metrics, json_object *counters)
+{
+	json_object *phases, *out;
+
+	if (json_object_object_get_ex(metrics, "counters", NULL) ||
+	    !json_object_object_get_ex(counters, "phases", &phases) ||
+	    !json_object_is_type(phases, json_type_object))
+		return;
+	out = json_object_new_object();
+	json_object_object_foreach(phases, phase, p) {
+		json_object *values, *one = json_object_new_object(), *v;
+
+		if (json_object_object_get_ex(p, "duration_ns", &v))
+			json_object_object_add(one, "duration_ns", json_object_get(v));
+		if (json_object_object_get_ex(p, "values", &values) &&
+		    json_object_is_type(values, json_type_object)) {
+			json_object_object_foreach(values, name, c)
+				if (json_object_object_get_ex(c, "value", &v))
+					json_object_object_add(one, name, json_object_get(v));
+		}
+		json_object_object_add(out, phase, one);
+	}
+	json_object_object_add(metrics, "counters", out);
+}
+
 static void runs_add_rep(struct run *r, const char *path, const char *scn_name)
 {
 	json_object *o = runs_parse(path), *v;
@@ -70,10 +100,8 @@ static void runs_add_rep(struct run *r, const char *path, const char *scn_name)
 			    v ? json_object_get_string(v) : "", scn_name);
 	if (!json_object_object_get_ex(o, "metrics", &v) || !json_object_is_type(v, json_type_object))
 		usage_error("%s: no metrics object", path);
-	/* Counters sit beside the metrics in a result; compared and plotted as metrics. */
-	if (json_object_object_get_ex(o, "counters", &v) && v &&
-	    !json_object_object_get_ex(json_object_object_get(o, "metrics"), "counters", NULL))
-		json_object_object_add(json_object_object_get(o, "metrics"), "counters", json_object_get(v));
+	if (json_object_object_get_ex(o, "counters", &v) && v)
+		runs_counters(json_object_object_get(o, "metrics"), v);
 	if (!r->prov && json_object_object_get_ex(o, "provenance", &v))
 		r->prov = json_object_get(v);
 	s = runs_scn_get(r, scn_name);
@@ -293,31 +321,73 @@ static void runs_walk_hist(json_object *o, char *name, size_t len, run_value_fn 
 }
 
 /*
- * Arrays of objects are walked, named [src->dst] when their elements are
- * node pairs, else [i]; arrays of numbers and timelines (elements stamped
- * t_ms etc.) are series, for plots only.
+ * An array element's name: its short one-word strings (driver, page size...)
+ * and src->dst when it is about a node pair, else its index:
+ * "thp move_pages 0->1", "0->1", "3".
  */
-static void runs_walk_array(json_object *o, char *name, size_t len, run_value_fn fn, void *arg)
+void runs_elem_name(json_object *e, size_t i, char *buf, size_t len)
+{
+	json_object *s, *d;
+	size_t used = 0;
+	int words = 0;
+
+	buf[0] = '\0';
+	json_object_object_foreach(e, key, v) {
+		const char *str = json_object_get_string(v);
+
+		(void)key;
+		if (!json_object_is_type(v, json_type_string) || !str[0] || strlen(str) > 24 ||
+		    strpbrk(str, " \t\n[]") || words++ == 3 || used >= len)
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s", used ? " " : "", str);
+	}
+	if (used < len && json_object_object_get_ex(e, "src", &s) && json_object_object_get_ex(e, "dst", &d))
+		used += snprintf(buf + used, len - used, "%s%d->%d", used ? " " : "",
+				 json_object_get_int(s), json_object_get_int(d));
+	if (!used)
+		snprintf(buf, len, "%zu", i);
+}
+
+/* Calls back for each object element of an array, with its name appended as [name]. */
+static void runs_each_elem(json_object *o, char *name, size_t len,
+			   void (*fn)(json_object *e, char *name, size_t len, void *arg), void *arg)
 {
 	size_t base = strlen(name);
+	char elem[96];
+
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		json_object *e = json_object_array_get_idx(o, i);
+
+		if (!json_object_is_type(e, json_type_object))
+			continue;
+		runs_elem_name(e, i, elem, sizeof(elem));
+		snprintf(name + base, len - base, "[%s]", elem);
+		fn(e, name, len, arg);
+	}
+	name[base] = '\0';
+}
+
+struct runs_walk_arg {
+	run_value_fn fn;
+	void *arg;
+};
+
+static void runs_walk_elem(json_object *e, char *name, size_t len, void *arg)
+{
+	struct runs_walk_arg *w = arg;
+
+	runs_walk(e, name, len, w->fn, w->arg);
+}
+
+/* Arrays of numbers and timelines (elements stamped t_ms etc.) are series, for plots only. */
+static void runs_walk_array(json_object *o, char *name, size_t len, run_value_fn fn, void *arg)
+{
+	struct runs_walk_arg w = { fn, arg };
 
 	if (json_object_is_type(json_object_array_get_idx(o, 0), json_type_object) &&
 	    runs_time_key(json_object_array_get_idx(o, 0)))
 		return;
-
-	for (size_t i = 0; i < json_object_array_length(o); i++) {
-		json_object *e = json_object_array_get_idx(o, i), *s, *d;
-
-		if (!json_object_is_type(e, json_type_object))
-			continue;
-		if (json_object_object_get_ex(e, "src", &s) && json_object_object_get_ex(e, "dst", &d))
-			snprintf(name + base, len - base, "[%d->%d]", json_object_get_int(s),
-				 json_object_get_int(d));
-		else
-			snprintf(name + base, len - base, "[%zu]", i);
-		runs_walk(e, name, len, fn, arg);
-	}
-	name[base] = '\0';
+	runs_each_elem(o, name, len, runs_walk_elem, &w);
 }
 
 static void runs_walk(json_object *o, char *name, size_t len, run_value_fn fn, void *arg)
@@ -360,25 +430,29 @@ void runs_flatten(json_object *metrics, run_value_fn fn, void *arg)
 	runs_walk(metrics, name, sizeof(name), fn, arg);
 }
 
+static void runs_nodes(json_object *o, char *name, size_t len, run_node_fn fn, void *arg);
+
+struct runs_nodes_arg {
+	run_node_fn fn;
+	void *arg;
+};
+
+static void runs_nodes_elem(json_object *e, char *name, size_t len, void *arg)
+{
+	struct runs_nodes_arg *w = arg;
+
+	runs_nodes(e, name, len, w->fn, w->arg);
+}
+
 /* Every object and array under metrics, pre-order, named as runs_flatten names numbers; histograms are leaves. */
 static void runs_nodes(json_object *o, char *name, size_t len, run_node_fn fn, void *arg)
 {
 	size_t base = strlen(name);
+	struct runs_nodes_arg w = { fn, arg };
 
 	if (json_object_is_type(o, json_type_array)) {
 		fn(name, o, arg);
-		for (size_t i = 0; i < json_object_array_length(o); i++) {
-			json_object *e = json_object_array_get_idx(o, i), *s, *d;
-
-			if (!json_object_is_type(e, json_type_object))
-				continue;
-			if (json_object_object_get_ex(e, "src", &s) && json_object_object_get_ex(e, "dst", &d))
-				snprintf(name + base, len - base, "[%d->%d]", json_object_get_int(s),
-					 json_object_get_int(d));
-			else
-				snprintf(name + base, len - base, "[%zu]", i);
-			runs_nodes(e, name, len, fn, arg);
-		}
+		runs_each_elem(o, name, len, runs_nodes_elem, &w);
 	} else if (json_object_is_type(o, json_type_object)) {
 		fn(name, o, arg);
 		if (runs_is_hist(o))
@@ -387,8 +461,8 @@ static void runs_nodes(json_object *o, char *name, size_t len, run_node_fn fn, v
 			snprintf(name + base, len - base, "%s%s", base ? "." : "", key);
 			runs_nodes(child, name, len, fn, arg);
 		}
+		name[base] = '\0';
 	}
-	name[base] = '\0';
 }
 
 void runs_walk_nodes(json_object *metrics, run_node_fn fn, void *arg)

@@ -45,6 +45,7 @@ void runs_walk_nodes(json_object *metrics, run_node_fn fn, void *arg);
 bool runs_is_hist(json_object *o);
 const char *runs_unit_of(const char *name);
 const char *runs_time_key(json_object *o);
+void runs_elem_name(json_object *e, size_t i, char *buf, size_t len);
 const char *runs_prov_str(const struct run *r, const char *key);
 void runs_free(struct run *runs, int nruns);
 
