@@ -46,6 +46,61 @@ static void touch(size_t pages)
 	munmap(p, pages * PAGE);
 }
 
+/* Faults the pages in through get_user_pages: getrusage counts them, perf's fault events do not. */
+static int populate(size_t pages)
+{
+	char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret;
+
+	if (p == MAP_FAILED)
+		abort();
+	madvise(p, pages * PAGE, MADV_NOHUGEPAGE);
+	ret = madvise(p, pages * PAGE, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */) ? -errno : 0;
+	munmap(p, pages * PAGE);
+	return ret;
+}
+
+static json_object *find_check(json_object *c, const char *phase, const char *counter,
+			       const char *ref)
+{
+	json_object *checks;
+
+	json_object_object_get_ex(c, "checks", &checks);
+	for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
+		json_object *k = json_object_array_get_idx(checks, i);
+
+		if (!strcmp(str_at(k, "phase"), phase) && !strcmp(str_at(k, "counter"), counter) &&
+		    !strncmp(str_at(k, "reference"), ref, strlen(ref)))
+			return k;
+	}
+	return NULL;
+}
+
+static void test_gup_faults(json_object *c, int populated, size_t pages)
+{
+	json_object *k = find_check(c, "populate", "page-faults", "getrusage");
+	const char *why = counters_why("kprobe:handle_mm_fault");
+
+	if (populated) {
+		tap_skip("MADV_POPULATE_WRITE: %s", strerror(-populated));
+		tap_skip("MADV_POPULATE_WRITE: %s", strerror(-populated));
+		return;
+	}
+	tap_ok(k && atoll(str_at(k, "reference_value")) >= (long long)pages &&
+	       atoll(str_at(k, "value")) < (long long)pages / 2 && !strcmp(str_at(k, "agree"), "true") &&
+	       !strcmp(str_at(k, "expect"), "at most"),
+	       "faults through get_user_pages: getrusage %s, perf page-faults %s, checked as 'at most'",
+	       k ? str_at(k, "reference_value") : "?", k ? str_at(k, "value") : "?");
+	k = find_check(c, "populate", "kprobe:handle_mm_fault", "getrusage");
+	if (why)
+		tap_skip("kprobe:handle_mm_fault: %s", why);
+	else
+		tap_ok(k && atoll(str_at(k, "value")) >= (long long)pages && !strcmp(str_at(k, "agree"), "true"),
+		       "kprobe:handle_mm_fault counts them too: %s, getrusage %s",
+		       k ? str_at(k, "value") : "?", k ? str_at(k, "reference_value") : "?");
+}
+
 static void *touch_thread(void *arg)
 {
 	touch((size_t)arg);
@@ -238,7 +293,8 @@ int main(void)
 	struct topo t;
 	json_object *c;
 	pthread_t th;
-	size_t outer = 2048, inner = 512;
+	size_t outer = 2048, inner = 512, gup = 1024;
+	int populated;
 
 	topo_init(&t);
 	counters_configure(BOGUS ",PAPI_TOT_CYC,nosuch:tracepoint", "process");
@@ -251,10 +307,14 @@ int main(void)
 	touch(inner);
 	counters_phase_end("inner");
 	counters_phase_end("touch");
+	counters_phase_begin("populate");
+	populated = populate(gup);
+	counters_phase_end("populate");
 	test_sampler();
 	c = counters_stop();
 	test_unavailable(c);
 	test_values(c, outer, inner);
+	test_gup_faults(c, populated, gup);
 	json_object_put(c);
 	test_unprivileged(&t);
 	return tap_done();

@@ -38,6 +38,9 @@ static const struct sw_event {
 	{ "task-clock", PERF_COUNT_SW_TASK_CLOCK, "ns", true },
 };
 
+/* Every fault the kernel handles, those for get_user_pages too: what getrusage counts. */
+#define FAULTS_HANDLED	"kprobe:handle_mm_fault"
+
 static const char *const default_tracepoints[] = {
 	MIG_TP, "exceptions:page_fault_user", "sched:sched_move_numa",
 	"sched:sched_stick_numa", "sched:sched_swap_numa", "thp:set_migration_pmd",
@@ -63,7 +66,7 @@ static const struct mig_field {
 /* What the counters are checked against: the kernel's other accounts of the same things. */
 enum ref_id {
 	REF_RU_FAULTS, REF_RU_MINFLT, REF_RU_MAJFLT, REF_RU_CSW, REF_RU_CPU,
-	REF_VM_PGFAULT, REF_VM_MIG_OK, REF_VM_MIG_FAIL, REF_VM_THP_OK, REF_VM_THP_FAIL,
+	REF_VM_PGFAULT, REF_VM_PGMAJFAULT, REF_VM_MIG_OK, REF_VM_MIG_FAIL, REF_VM_THP_OK, REF_VM_THP_FAIL,
 	REF_VM_THP_SPLIT, REF_MAX
 };
 
@@ -76,6 +79,7 @@ static const struct ref_def {
 	[REF_RU_CSW] = { "getrusage ru_nvcsw+ru_nivcsw" },
 	[REF_RU_CPU] = { "getrusage ru_utime+ru_stime (ns)" },
 	[REF_VM_PGFAULT] = { "/proc/vmstat pgfault", "pgfault" },
+	[REF_VM_PGMAJFAULT] = { "/proc/vmstat pgmajfault", "pgmajfault" },
 	[REF_VM_MIG_OK] = { "/proc/vmstat pgmigrate_success", "pgmigrate_success" },
 	[REF_VM_MIG_FAIL] = { "/proc/vmstat pgmigrate_fail", "pgmigrate_fail" },
 	[REF_VM_THP_OK] = { "/proc/vmstat thp_migration_success", "thp_migration_success" },
@@ -86,27 +90,50 @@ static const struct ref_def {
 #define CHECK_TOLERANCE 0.05
 
 /*
- * Pairs that count the same events. Not paired: context switches and task
- * time, which getrusage counts differently by definition (a thread's exit
- * path after perf has folded its counts; IRQ time with IRQ_TIME_ACCOUNTING).
+ * Pairs that count the same events, or of which one counts a subset of the
+ * other's. Not paired: context switches and task time, which getrusage
+ * counts differently by definition (a dying thread's exit path after perf
+ * folded its counts; IRQ time left out with IRQ_TIME_ACCOUNTING).
  */
 enum check_scope { FOR_PROCESS, FOR_SYSTEM, FOR_BOTH };
+enum check_expect { EQUAL, AT_MOST };
+
+static const char *const expect_names[] = { [EQUAL] = "equal", [AT_MOST] = "at most" };
 
 static const struct check_def {
 	const char *counter;
 	enum ref_id ref;
 	enum check_scope when;	/* which --count-scope the reference matches */
+	enum check_expect expect;
+	const char *note;
+	enum ref_id slack;	/* this reference's count may be exceeded too; REF_MAX: none */
 } check_defs[] = {
-	{ "page-faults", REF_RU_FAULTS, FOR_PROCESS },
-	{ "minor-faults", REF_RU_MINFLT, FOR_PROCESS },
-	{ "major-faults", REF_RU_MAJFLT, FOR_PROCESS },
-	{ "page-faults", REF_VM_PGFAULT, FOR_SYSTEM },
+	/* A fault that drops its lock to wait for I/O (major) is handled twice, counted once. */
+	{ FAULTS_HANDLED, REF_RU_FAULTS, FOR_PROCESS, EQUAL,
+	  "handle_mm_fault runs again after a major fault that waited for I/O: up to ru_majflt more",
+	  REF_RU_MAJFLT },
+	/*
+	 * perf counts the faults the CPU took; the kernel also handles faults
+	 * for get_user_pages (pins, /proc/PID/mem, process_vm_*) without user
+	 * registers, and those only getrusage and vmstat count.
+	 */
+	{ "page-faults", REF_RU_FAULTS, FOR_PROCESS, AT_MOST,
+	  "the difference: faults handled for get_user_pages", REF_MAX },
+	{ "minor-faults", REF_RU_MINFLT, FOR_PROCESS, AT_MOST,
+	  "the difference: faults handled for get_user_pages", REF_MAX },
+	{ "major-faults", REF_RU_MAJFLT, FOR_PROCESS, AT_MOST,
+	  "the difference: faults handled for get_user_pages", REF_MAX },
+	{ FAULTS_HANDLED, REF_VM_PGFAULT, FOR_SYSTEM, EQUAL,
+	  "handle_mm_fault runs again after a major fault that waited for I/O: up to pgmajfault more",
+	  REF_VM_PGMAJFAULT },
+	{ "page-faults", REF_VM_PGFAULT, FOR_SYSTEM, AT_MOST,
+	  "the difference: faults handled for get_user_pages", REF_MAX },
 	/* The migrations of other processes are in vmstat too: a quiet machine agrees. */
-	{ MIG_TP ".succeeded", REF_VM_MIG_OK, FOR_BOTH },
-	{ MIG_TP ".failed", REF_VM_MIG_FAIL, FOR_BOTH },
-	{ MIG_TP ".thp_succeeded", REF_VM_THP_OK, FOR_BOTH },
-	{ MIG_TP ".thp_failed", REF_VM_THP_FAIL, FOR_BOTH },
-	{ MIG_TP ".thp_split", REF_VM_THP_SPLIT, FOR_BOTH },
+	{ MIG_TP ".succeeded", REF_VM_MIG_OK, FOR_BOTH, EQUAL, NULL, REF_MAX },
+	{ MIG_TP ".failed", REF_VM_MIG_FAIL, FOR_BOTH, EQUAL, NULL, REF_MAX },
+	{ MIG_TP ".thp_succeeded", REF_VM_THP_OK, FOR_BOTH, EQUAL, NULL, REF_MAX },
+	{ MIG_TP ".thp_failed", REF_VM_THP_FAIL, FOR_BOTH, EQUAL, NULL, REF_MAX },
+	{ MIG_TP ".thp_split", REF_VM_THP_SPLIT, FOR_BOTH, EQUAL, NULL, REF_MAX },
 };
 
 struct phase {
@@ -199,6 +226,8 @@ static void events_add(const char *name)
 			ctr_add(default_papi[i], CTR_PAPI, "events");
 	} else if (sw) {
 		ctr_add(name, CTR_SOFTWARE, sw->unit);
+	} else if (!strncmp(name, "kprobe:", 7) && name[7]) {
+		ctr_add(name, CTR_KPROBE, "calls");
 	} else if (is_tracepoint(name)) {
 		ctr_add(name, CTR_TRACEPOINT, "events");
 	} else if (ctr_find(name) < 0) {
@@ -221,6 +250,7 @@ void counters_configure(const char *events, const char *scope)
 	ctr_env.system = !strcmp(scope, "system");
 	for (size_t i = 0; i < ARRAY_SIZE(sw_events); i++)
 		ctr_add(sw_events[i].name, CTR_SOFTWARE, sw_events[i].unit);
+	ctr_add(FAULTS_HANDLED, CTR_KPROBE, "calls");
 	for (int i = 0; default_tracepoints[i]; i++)
 		ctr_add(default_tracepoints[i], CTR_TRACEPOINT, "events");
 	for (size_t i = 0; i < ARRAY_SIZE(mig_fields); i++) {
@@ -459,6 +489,8 @@ void counters_start(const struct topo *t)
 			ctr_perf_software(c, sw->config, sw->user_ok);
 		else if (c->src == CTR_TRACEPOINT)
 			ctr_perf_tracepoint(c);
+		else if (c->src == CTR_KPROBE)
+			ctr_perf_kprobe(c);
 	}
 	mig_start();
 	ctr_tracefs_put();
@@ -566,6 +598,7 @@ const char *counters_why(const char *counter)
 static const char *const src_names[] = {
 	[CTR_PAPI] = "papi", [CTR_SOFTWARE] = "perf software event",
 	[CTR_TRACEPOINT] = "perf tracepoint", [CTR_DERIVED] = "perf tracepoint samples, field sum",
+	[CTR_KPROBE] = "perf kprobe",
 };
 
 static json_object *availability_json(void)
@@ -613,12 +646,16 @@ static json_object *phase_json(const struct phase *p)
 	return o;
 }
 
-/* Agreement within CHECK_TOLERANCE of the larger of the two. */
-static bool agrees(long long a, long long b)
+/* Within CHECK_TOLERANCE of the larger of the two (plus slack above); "at most": or below. */
+static bool agrees(long long v, long long ref, enum check_expect expect, long long slack)
 {
-	long long big = MAX(llabs(a), llabs(b));
+	long long big = MAX(llabs(v), llabs(ref));
 
-	return llabs(a - b) <= CHECK_TOLERANCE * big;
+	if (expect == AT_MOST && v <= ref)
+		return true;
+	if (v > ref)
+		v = MAX(ref, v - slack);
+	return llabs(v - ref) <= CHECK_TOLERANCE * big;
 }
 
 static void checks_add(json_object *arr, const struct phase *p)
@@ -628,7 +665,7 @@ static void checks_add(json_object *arr, const struct phase *p)
 		bool sys_ref = refs[d->ref].vmstat;
 		int i = ctr_find(d->counter);
 		json_object *e;
-		long long v;
+		long long v, slack;
 
 		if (d->when != FOR_BOTH && (d->when == FOR_SYSTEM) != ctr_env.system)
 			continue;
@@ -637,6 +674,7 @@ static void checks_add(json_object *arr, const struct phase *p)
 		    (cs.ctr[i].src == CTR_SOFTWARE && strcmp(cs.ctr[i].mode, "user+kernel")))
 			continue;
 		v = p->val[i];
+		slack = d->slack == REF_MAX ? -1 : p->ref[d->slack];
 		e = json_object_new_object();
 		json_object_object_add(e, "phase", json_object_new_string(p->name));
 		json_object_object_add(e, "counter", json_object_new_string(d->counter));
@@ -645,8 +683,15 @@ static void checks_add(json_object *arr, const struct phase *p)
 		json_object_object_add(e, "reference_value", json_object_new_int64(p->ref[d->ref]));
 		json_object_object_add(e, "reference_scope",
 				       json_object_new_string(sys_ref ? "system" : "process"));
+		json_object_object_add(e, "expect", json_object_new_string(expect_names[d->expect]));
 		json_object_object_add(e, "tolerance", json_object_new_double(CHECK_TOLERANCE));
-		json_object_object_add(e, "agree", json_object_new_boolean(agrees(v, p->ref[d->ref])));
+		if (slack >= 0)
+			json_object_object_add(e, "slack", json_object_new_int64(slack));
+		json_object_object_add(e, "agree",
+				       json_object_new_boolean(agrees(v, p->ref[d->ref], d->expect,
+								      MAX(slack, 0))));
+		if (d->note)
+			json_object_object_add(e, "note", json_object_new_string(d->note));
 		json_object_array_add(arr, e);
 	}
 }
@@ -728,12 +773,35 @@ static void print_phase(FILE *f, const char *name, json_object *ph, json_object 
 			json_object *c = json_object_array_get_idx(checks, i);
 
 			if (!strcmp(jstr(c, "phase"), name) && !strcmp(jstr(c, "counter"), counter))
-				fprintf(f, "  %s %s: %s", jstr(c, "reference"),
-					jstr(c, "reference_value"),
+				fprintf(f, "  %s %s %s: %s", strcmp(jstr(c, "expect"), "equal") ?
+					"<=" : "=", jstr(c, "reference"), jstr(c, "reference_value"),
 					json_object_get_boolean(json_object_object_get(c, "agree")) ?
 					"agree" : "DISAGREE");
 		}
 		fputc('\n', f);
+	}
+}
+
+/* Counters that do not count, one line per reason. */
+static void print_unavailable(FILE *f, json_object *avail)
+{
+	struct json_object_iterator it = json_object_iter_begin(avail);
+	struct json_object_iterator end = json_object_iter_end(avail);
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *why = jstr(json_object_iter_peek_value(&it), "why");
+		struct json_object_iterator o = json_object_iter_begin(avail);
+		bool seen = false;
+
+		for (; !seen && !json_object_iter_equal(&o, &it); json_object_iter_next(&o))
+			seen = !strcmp(jstr(json_object_iter_peek_value(&o), "why"), why);
+		if (!*why || seen)
+			continue;
+		fprintf(f, "  not counted:");
+		for (o = it; !json_object_iter_equal(&o, &end); json_object_iter_next(&o))
+			if (!strcmp(jstr(json_object_iter_peek_value(&o), "why"), why))
+				fprintf(f, " %s", json_object_iter_peek_name(&o));
+		fprintf(f, "\n    (%s)\n", why);
 	}
 }
 
@@ -755,7 +823,5 @@ void counters_print(FILE *f, json_object *c, bool all_phases)
 	json_object_object_foreach(phases, name, ph)
 		if (all_phases || !strcmp(name, "run"))
 			print_phase(f, name, ph, checks);
-	json_object_object_foreach(avail, counter, e)
-		if (*jstr(e, "why"))
-			fprintf(f, "  not counted: %-36s %s\n", counter, jstr(e, "why"));
+	print_unavailable(f, avail);
 }

@@ -17,6 +17,7 @@ enum ctr_src {
 	CTR_SOFTWARE,	/* perf software events */
 	CTR_TRACEPOINT,	/* perf tracepoint hit counts */
 	CTR_DERIVED,	/* sums of a tracepoint's fields, from the migration sampler */
+	CTR_KPROBE,	/* perf kprobe hit counts (kprobe:function) */
 };
 
 struct ctr {
@@ -46,6 +47,7 @@ extern struct ctr_env ctr_env;
 /* counters_perf.c: perf_event_open, tracefs and the tracepoint sampler. */
 void ctr_perf_software(struct ctr *c, uint64_t config, bool user_ok);
 void ctr_perf_tracepoint(struct ctr *c);
+void ctr_perf_kprobe(struct ctr *c);
 void ctr_perf_read(struct ctr *c);
 void ctr_perf_close(struct ctr *c);
 void ctr_tracefs_get(void);

@@ -286,6 +286,31 @@ void ctr_perf_tracepoint(struct ctr *c)
 		perf_why(c->why, sizeof(c->why), ret, ctr_env.system);
 }
 
+/* Hits of a kernel function, through perf's kprobe PMU: no tracefs, no probe left behind. */
+void ctr_perf_kprobe(struct ctr *c)
+{
+	long long type = read_ll("/sys/bus/event_source/devices/kprobe/type", -1);
+	const char *func = strchr(c->name, ':') + 1;
+	struct perf_event_attr a;
+	int ret;
+
+	c->mode = "kernel";
+	if (type < 0) {
+		snprintf(c->why, sizeof(c->why), "no kprobe PMU in this kernel (CONFIG_KPROBE_EVENTS off)");
+		return;
+	}
+	attr_init(&a, (uint32_t)type, 0);
+	a.kprobe_func = (uintptr_t)func;
+	ret = ctr_open(c, &a);
+	if (ret == -EACCES || ret == -EPERM)
+		snprintf(c->why, sizeof(c->why), "kprobes need root (CAP_PERFMON)");
+	else if (ret == -ENOENT || ret == -EINVAL)
+		snprintf(c->why, sizeof(c->why), "kernel function %s cannot be probed here (absent, inlined or not allowed)",
+			 func);
+	else if (ret)
+		perf_why(c->why, sizeof(c->why), ret, ctr_env.system);
+}
+
 void ctr_perf_read(struct ctr *c)
 {
 	uint64_t sum = 0;
