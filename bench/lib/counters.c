@@ -65,9 +65,9 @@ static const struct mig_field {
 
 /* What the counters are checked against: the kernel's other accounts of the same things. */
 enum ref_id {
-	REF_RU_FAULTS, REF_RU_MINFLT, REF_RU_MAJFLT, REF_RU_CSW, REF_RU_CPU,
-	REF_VM_PGFAULT, REF_VM_PGMAJFAULT, REF_VM_MIG_OK, REF_VM_MIG_FAIL, REF_VM_THP_OK, REF_VM_THP_FAIL,
-	REF_VM_THP_SPLIT, REF_MAX
+	REF_RU_FAULTS, REF_RU_MINFLT, REF_RU_MAJFLT, REF_VM_PGFAULT, REF_VM_PGMAJFAULT,
+	REF_VM_MIG_OK, REF_VM_MIG_FAIL, REF_VM_THP_OK, REF_VM_THP_FAIL, REF_VM_THP_SPLIT,
+	REF_MAX
 };
 
 static const struct ref_def {
@@ -76,8 +76,6 @@ static const struct ref_def {
 	[REF_RU_FAULTS] = { "getrusage ru_minflt+ru_majflt" },
 	[REF_RU_MINFLT] = { "getrusage ru_minflt" },
 	[REF_RU_MAJFLT] = { "getrusage ru_majflt" },
-	[REF_RU_CSW] = { "getrusage ru_nvcsw+ru_nivcsw" },
-	[REF_RU_CPU] = { "getrusage ru_utime+ru_stime (ns)" },
 	[REF_VM_PGFAULT] = { "/proc/vmstat pgfault", "pgfault" },
 	[REF_VM_PGMAJFAULT] = { "/proc/vmstat pgmajfault", "pgmajfault" },
 	[REF_VM_MIG_OK] = { "/proc/vmstat pgmigrate_success", "pgmigrate_success" },
@@ -393,11 +391,6 @@ static void mig_stop(void)
 	cs.mig_stop = -1;
 }
 
-static long long tv_ns(struct timeval tv)
-{
-	return tv.tv_sec * 1000000000ll + tv.tv_usec * 1000ll;
-}
-
 /*
  * System-wide and slow to read: outside the process references. The text is
  * searched for the few names needed rather than parsed whole (vmstat_read),
@@ -435,9 +428,6 @@ static void refs_rusage(long long *r)
 	r[REF_RU_MINFLT] = self.ru_minflt + kids.ru_minflt;
 	r[REF_RU_MAJFLT] = self.ru_majflt + kids.ru_majflt;
 	r[REF_RU_FAULTS] = r[REF_RU_MINFLT] + r[REF_RU_MAJFLT];
-	r[REF_RU_CSW] = self.ru_nvcsw + self.ru_nivcsw + kids.ru_nvcsw + kids.ru_nivcsw;
-	r[REF_RU_CPU] = tv_ns(self.ru_utime) + tv_ns(self.ru_stime) +
-			tv_ns(kids.ru_utime) + tv_ns(kids.ru_stime);
 }
 
 static void perf_read_all(void)
