@@ -16,10 +16,15 @@ void race_attempt_end(struct race_thp *t, bool moved)
 	__atomic_add_fetch(&t->seq, 1, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * moved before seq: a move counted in p->moved then ended before the seq
+ * read, or is still under way (odd seq, an overlap); read the other way
+ * round, a move that ended inside the interval could hide in p->moved.
+ */
 void race_probe_begin(const struct race_thp *t, struct race_probe *p)
 {
-	p->seq = __atomic_load_n(&t->seq, __ATOMIC_SEQ_CST);
 	p->moved = __atomic_load_n(&t->moved, __ATOMIC_SEQ_CST);
+	p->seq = __atomic_load_n(&t->seq, __ATOMIC_SEQ_CST);
 }
 
 unsigned int race_probe_end(const struct race_thp *t, const struct race_probe *p)
