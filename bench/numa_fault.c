@@ -93,6 +93,8 @@ struct nf_calib {
 	double overhead_pct;		/* from median chunk times, the mean over workers */
 	double overhead_sum_pct;	/* from the sums */
 	double median_access_ns;
+	uint64_t threshold_ns;		/* the stall threshold of calibration and run */
+	const char *threshold_from;
 };
 
 static const char *nf_layout_opt, *nf_method_opt, *nf_timeline_path;
@@ -132,8 +134,8 @@ static const struct opt nf_opts[] = {
 	  "NUMA balancing scan_size_mb for the run [unchanged]", 1, 1 << 20 },
 	{ "stall-threshold-ns", OPT_U64, &nf_stall_ns, "0",
 	  "an access slower than this is a stall; 0: 2 median accesses, at least 1 us", 0, 1e12 },
-	{ "access-bytes", OPT_SIZE, &nf_access_bytes, "4096",
-	  "bytes read by one timed access (a power of two, 64 to the THP size)", 64, 1 << 30 },
+	{ "access-bytes", OPT_SIZE, &nf_access_bytes, "16k",
+	  "bytes one timed access reads (a power of two, 64 to the THP size)", 64, 1 << 30 },
 	{ "calibrate-ms", OPT_INT, &nf_calib_ms, "1000",
 	  "instrumented vs plain access throughput before the run; 0: skip", 0, 60000 },
 	{ "kernel-method", OPT_STR, &nf_method_opt, "auto",
@@ -560,10 +562,34 @@ static int nf_cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double nf_median(uint32_t *v, uint32_t n)
+/* The median of n values, sorted in a copy: workers may still be appending. */
+static double nf_median(const uint32_t *v, uint32_t n)
 {
-	qsort(v, n, sizeof(*v), nf_cmp_u32);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + (double)v[n / 2]) / 2;
+	static uint32_t tmp[NF_CAL_CHUNKS];
+
+	if (!n)
+		return NAN;
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), nf_cmp_u32);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + (double)tmp[n / 2]) / 2;
+}
+
+/* The mean over workers of their median plain access, from chunk skip[i] on (skip: NULL, all). */
+static double nf_median_access(const uint32_t *skip)
+{
+	double sum = 0;
+	int n = 0;
+
+	for (int i = 0; i < nf_sh->nr; i++) {
+		const struct nf_worker *w = &nf_sh->w[i];
+		uint32_t k = __atomic_load_n(&w->ncal[0], __ATOMIC_ACQUIRE), s = skip ? skip[i] : 0;
+
+		if (k > s) {
+			sum += nf_median(w->cal[0] + s, k - s) * nf_unit / nf_chunk;
+			n++;
+		}
+	}
+	return n ? sum / n : 0;
 }
 
 /*
@@ -571,37 +597,51 @@ static double nf_median(uint32_t *v, uint32_t n)
  * preempted or interrupted lands in the tail and moves no median, where
  * sums on a busy machine swing by more than the effect measured.
  */
-static void nf_calib_medians(struct nf_calib *c)
+static void nf_calib_medians(struct nf_calib *c, const uint32_t *skip)
 {
-	double pct = 0, acc = 0, per = (double)nf_chunk / nf_unit;
+	double pct = 0;
 	int n = 0;
 
 	for (int i = 0; i < nf_sh->nr; i++) {
 		struct nf_worker *w = &nf_sh->w[i];
 		double plain, timed;
 
-		c->chunks[0] += w->ncal[0];
-		c->chunks[1] += w->ncal[1];
-		if (!w->ncal[0] || !w->ncal[1])
+		if (w->ncal[0] <= skip[i] || !w->ncal[1])
 			continue;
-		plain = nf_median(w->cal[0], w->ncal[0]);
+		c->chunks[0] += w->ncal[0] - skip[i];
+		c->chunks[1] += w->ncal[1];
+		plain = nf_median(w->cal[0] + skip[i], w->ncal[0] - skip[i]);
 		timed = nf_median(w->cal[1], w->ncal[1]);
 		pct += 100.0 * (timed / plain - 1);
-		acc += plain / per;
 		n++;
 	}
 	c->overhead_pct = n ? pct / n : NAN;
-	c->median_access_ns = n ? acc / n : 0;
+	c->median_access_ns = nf_median_access(skip);
+}
+
+/* The per-access stall threshold: the option's, or from the warm-up's median access. */
+static uint64_t nf_threshold(double median_access_ns, const char **how)
+{
+	uint64_t ns = (uint64_t)(NF_STALL_FACTOR * median_access_ns);
+
+	if (nf_stall_ns) {
+		*how = "--stall-threshold-ns";
+		return nf_stall_ns;
+	}
+	*how = "2 median accesses of the calibration's warm-up, at least 1 us";
+	return MAX(ns, NF_STALL_MIN_NS);
 }
 
 /*
  * Plain and timed sweeps alternate in slices (ABBA, so drift cancels), with
  * NUMA balancing off: the overhead of timing each access, measured on the
- * very loops the run uses. Process 0's workers only.
+ * very loops, threshold and stall bookkeeping the run uses. The warm-up
+ * (numademo's 0th pass) sets the threshold. Process 0's workers only.
  */
 static int nf_calibrate(struct nf_calib *c)
 {
 	static uint64_t a0[NF_MAX_WORKERS][2];
+	static uint32_t skip[NF_MAX_WORKERS];
 	static pthread_t th[NF_MAX_WORKERS];
 	double rate[2] = { 0, 0 };
 	int nproc0 = 0, started;
@@ -617,8 +657,13 @@ static int nf_calibrate(struct nf_calib *c)
 		nf_join(0, th, started);
 		return -EAGAIN;
 	}
-	nf_set_phase(NF_RUN);		/* warm-up, not counted (numademo's 0th pass) */
+	nf_set_phase(NF_PLAIN);
 	nf_sleep_ms(NF_SLICE_MS);
+	nf_set_phase(NF_RUN);
+	for (int i = 0; i < nf_sh->nr; i++)
+		skip[i] = __atomic_load_n(&nf_sh->w[i].ncal[0], __ATOMIC_ACQUIRE);
+	c->threshold_ns = nf_threshold(nf_median_access(NULL), &c->threshold_from);
+	nf_thr_ticks = tsc_from_ns(&nf_tsc, c->threshold_ns);
 	c->rounds = MAX(1, nf_calib_ms / (2 * NF_SLICE_MS));
 	for (int r = 0; r < c->rounds && !migrace_stop; r++) {
 		for (int k = 0; k < 2; k++) {
@@ -636,7 +681,7 @@ static int nf_calibrate(struct nf_calib *c)
 	c->plain_rate = rate[0] / c->rounds;
 	c->timed_rate = rate[1] / c->rounds;
 	c->overhead_sum_pct = rate[0] > 0 ? 100.0 * (1 - rate[1] / rate[0]) : NAN;
-	nf_calib_medians(c);
+	nf_calib_medians(c, skip);
 	return 0;
 }
 
@@ -1209,20 +1254,6 @@ static json_object *nf_calib_json(const struct nf_calib *c)
 	return o;
 }
 
-/* The per-access stall threshold, from the option or the calibration. */
-static uint64_t nf_threshold(const struct nf_calib *c, const char **how)
-{
-	uint64_t ns;
-
-	if (nf_stall_ns) {
-		*how = "--stall-threshold-ns";
-		return nf_stall_ns;
-	}
-	*how = "2 median accesses of the calibration, at least 1 us";
-	ns = (uint64_t)(NF_STALL_FACTOR * c->median_access_ns);
-	return MAX(ns, NF_STALL_MIN_NS);
-}
-
 /* The sampler and the trace reader keep off the workers' CPUs when there are others. */
 static void nf_pin_helpers(void)
 {
@@ -1375,21 +1406,24 @@ stop:
 }
 
 /*
- * The verdict: fail when the workers took no hinting fault at all (the
- * kernel's own count or their page faults) or a homed region did not
- * converge; skip when one node leaves convergence nothing to do, with
- * every measurement still in the result. The kernel log comes on top.
+ * The verdict. Fail: a homed region that did not converge, or no hinting
+ * fault in the workers (their page faults or the kernel's count) on a NUMA
+ * machine. Skip: one node, where convergence has nothing to do (everything
+ * else is measured and in the result), or no fault there: the kernel did
+ * not scan in time, nothing was measured. The kernel log comes on top.
  */
 static void nf_verdict(struct run_ctx *ctx, const struct faultlat *fl)
 {
+	bool one = ctx->topo.nr_nodes < 2;
 	long faults = 0;
 
 	for (int i = 0; i < nf_sh->nr; i++)
 		faults += nf_sh->w[i].faults;
 	if (!faults && !faultlat_count(fl) && !migrace_stop)
-		result_verdict(ctx->res, VERDICT_FAIL, "the workers took no NUMA hinting fault in %.1f s with NUMA balancing on (a longer --duration or shorter --scan-delay-ms may help)",
-			       nf_duration);
-	if (ctx->topo.nr_nodes < 2)
+		result_verdict(ctx->res, one ? VERDICT_SKIP : VERDICT_FAIL,
+			       "the workers took no NUMA hinting fault in %.1f s with NUMA balancing on%s",
+			       nf_duration, one ? ": nothing measured (a longer --duration or shorter --scan-delay-ms helps)" : "");
+	if (one)
 		result_verdict(ctx->res, VERDICT_SKIP, "convergence needs >= 2 memory nodes (this machine has 1; runners/vm emulates more); hinting-fault latency and counters were measured");
 }
 
@@ -1473,7 +1507,8 @@ static int nf_run(struct run_ctx *ctx)
 		result_metric(ctx->res, "calibration", nf_calib_json(&cal));
 		result_metric(ctx->res, "instrumentation_overhead_pct", nf_double(cal.overhead_pct, 3));
 	}
-	thr_ns = nf_threshold(&cal, &thr_how);
+	thr_ns = nf_calib_ms ? cal.threshold_ns : nf_stall_ns;
+	thr_how = nf_calib_ms ? cal.threshold_from : "--stall-threshold-ns";
 	nf_thr_ticks = tsc_from_ns(&nf_tsc, thr_ns);
 	nf_assign(t, p, &r);
 	nf_sh->phase = NF_IDLE;
