@@ -398,17 +398,27 @@ static void exp_done(struct exp_out *o)
 	o->dat = NULL;
 }
 
+static int exp_bucket_cmp(const void *a, const void *b)
+{
+	const struct exp_bucket *x = a, *y = b;
+
+	return (x->low > y->low) - (x->low < y->low);
+}
+
 static void exp_write_cdf(struct exp_out *o, struct exp_item *it)
 {
 	char what[512], xlab[256];
 	double lo = INFINITY, hi = 0;
 	FILE *f;
 
-	for (int r = 0; r < o->nruns; r++)
+	for (int r = 0; r < o->nruns; r++) {
+		/* repetitions add buckets as they come: the CDF needs them in order */
+		qsort(it->b[r], it->nb[r], sizeof(*it->b[r]), exp_bucket_cmp);
 		for (int k = 0; k < it->nb[r]; k++) {
 			lo = MIN(lo, MAX(it->b[r][k].low, 1));
 			hi = MAX(hi, it->b[r][k].high);
 		}
+	}
 	if (hi == 0)
 		return;
 	snprintf(what, sizeof(what), "%s: %s, cumulative distribution per kernel (all repetitions)",
