@@ -19,6 +19,7 @@
 
 #define TM_BLOCK		4096	/* stamp block: one per base page */
 #define TM_NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
+#define TM_MEMCPY_REPS		5	/* timed copies per pair, the median taken */
 
 enum tm_driver { TM_MOVE_PAGES, TM_MBIND, TM_MIGRATE_PAGES, TM_DRIVERS };
 enum tm_mode { TM_THP, TM_BASE, TM_MODES };
@@ -285,7 +286,9 @@ static int tm_memcpy_reference(struct tm_run *t)
 			if (i == j)
 				continue;
 			cpu = tm_run_on(t, t->nodes[i], t->nodes[j]);
-			ret = membw_copy(t->nodes[i], t->nodes[j], len, flags, MAX(3, opt.reps), &m);
+			ret = membw_copy(t->nodes[i], t->nodes[j], len, flags, TM_MEMCPY_REPS, &m);
+			if (ret == -EINTR)
+				return ret;
 			if (ret) {
 				result_verdict(t->ctx->res, VERDICT_FAIL,
 					       "memcpy reference %d -> %d: %s", t->nodes[i],
@@ -873,6 +876,14 @@ static json_object *tm_ratio(const struct tm_run *t, enum tm_driver drv)
 	return o;
 }
 
+static void tm_pairs(struct tm_run *t, enum tm_mode m, enum tm_driver drv)
+{
+	for (int i = 0; i < t->nr_nodes; i++)
+		for (int j = i + 1; j < t->nr_nodes; j++)
+			if (t->mode[m] && t->driver[drv] && !t->stop && !migrace_stop)
+				tm_pair(t, m, drv, i, j);
+}
+
 static void tm_summary(struct tm_run *t)
 {
 	json_object *sum = json_object_new_array(), *ratio = json_object_new_object();
@@ -978,15 +989,12 @@ static int tm_main(struct run_ctx *ctx)
 	t->results = json_object_new_array();
 	result_metric(ctx->res, "memcpy", t->memcpy);
 	result_metric(ctx->res, "results", t->results);
-	if (tm_memcpy_reference(t))
-		goto run_free;
-	tm_print_header();
-	for (int m = 0; m < TM_MODES; m++)
-		for (int drv = 0; drv < TM_DRIVERS; drv++)
-			for (int i = 0; i < t->nr_nodes; i++)
-				for (int j = i + 1; j < t->nr_nodes; j++)
-					if (t->mode[m] && t->driver[drv] && !t->stop && !migrace_stop)
-						tm_pair(t, m, drv, i, j);
+	if (!tm_memcpy_reference(t)) {
+		tm_print_header();
+		for (int m = 0; m < TM_MODES; m++)
+			for (int drv = 0; drv < TM_DRIVERS; drv++)
+				tm_pairs(t, m, drv);
+	}
 	if (migrace_stop)
 		result_verdict(ctx->res, VERDICT_FAIL, "interrupted before every pair was measured");
 	tm_summary(t);
