@@ -100,6 +100,8 @@ struct tm_dir {
 	char why[320];
 	bool why_unexplained;
 	long long other_pages;	/* migrate_pages: the process's other memory */
+	long long status_on_dst, status_other;	/* move_pages status, measured rounds */
+	char status_first[96];
 	int moves;		/* checked, warm-up included */
 	uint64_t checked, bad;
 	char first_bad[160];
@@ -123,7 +125,7 @@ struct tm_run {
 	enum tm_cpu cpu;
 	size_t batch;
 	double memcpy_gbps[TOPO_MAX_NODES][TOPO_MAX_NODES];
-	json_object *memcpy, *results, *summary;
+	json_object *memcpy, *results;
 	/* Measured rounds of each page size and driver: bytes and time. */
 	uint64_t bytes[TM_MODES][TM_DRIVERS], ns[TM_MODES][TM_DRIVERS];
 	uint64_t sys_ns[TM_MODES][TM_DRIVERS];
@@ -133,7 +135,7 @@ struct tm_run {
 	bool stop;		/* a failure that leaves nothing worth measuring */
 };
 
-/* The buffers a move needs, set up outside the measured interval. */
+/* The buffers a move needs: page addresses once per pair, nodes and status per move. */
 struct tm_io {
 	void **pages;
 	int *nodes, *status;
@@ -269,7 +271,7 @@ static int tm_run_on(const struct tm_run *t, int src, int dst)
 /* The copy ceiling for every ordered pair, from the CPU the moves will use. */
 static int tm_memcpy_reference(struct tm_run *t)
 {
-	int flags = t->mode[TM_THP] ? tm_flags(TM_THP) & ~REGION_SHARED : REGION_BASE_PAGES;
+	int flags = t->mode[TM_THP] ? 0 : REGION_BASE_PAGES;
 	size_t page = flags & REGION_BASE_PAGES ? 4096 : region_thp_size();
 	size_t len = MIN(opt.memcpy_size, opt.size) / page * page;
 	struct membw m;
@@ -327,13 +329,11 @@ static void tm_io_free(struct tm_io *io)
 	numa_free_nodemask(io->to);
 }
 
-/* Everything the syscall does not need to compute, done before the clock starts. */
+/* The lists for one move's direction: filled inside the measured interval (see tm_call). */
 static void tm_io_aim(struct tm_io *io, size_t n, int src, int dst)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		io->nodes[i] = dst;
-		io->status[i] = -EINPROGRESS;
-	}
 	numa_bitmask_clearall(io->from);
 	numa_bitmask_clearall(io->to);
 	numa_bitmask_setbit(io->from, src);
@@ -532,6 +532,20 @@ static void tm_check(struct tm_dir *d, const struct region *r, size_t first, siz
 	}
 }
 
+/* What move_pages(2) said of each page: the node it is on, or why it did not move. */
+static void tm_status(struct tm_dir *d, const int *status, size_t n, bool measured)
+{
+	for (size_t i = 0; measured && i < n; i++) {
+		if (status[i] == d->dst) {
+			d->status_on_dst++;
+		} else if (!d->status_other++) {
+			snprintf(d->status_first, sizeof(d->status_first), "page %zu: %s", i,
+				 status[i] == -EINPROGRESS ? "no status (the batch had failures)" :
+				 status[i] < 0 ? strerror(-status[i]) : "on another node");
+		}
+	}
+}
+
 /* Before every move: every THP PMD-mapped (no THP at all in 4k mode), every page on src. */
 static int tm_precheck(struct tm_run *t, const struct tm_dir *d, enum tm_mode m,
 		       const struct region *r, int *status)
@@ -615,6 +629,9 @@ static int tm_round(struct tm_run *t, struct tm_dir *d, enum tm_mode m, enum tm_
 	tm_stamp(r, first, stride, ++t->gen);
 	d->cpu_node = tm_run_on(t, d->src, d->dst);
 	hist_init(&c.lat);
+	/* Pages the kernel gave no status keep this (6.1 stores none for a batch with failures). */
+	for (size_t i = 0; i < r->nr_pages; i++)
+		io->status[i] = -EINPROGRESS;
 	vmstat_read(&before);
 	c.first = now_ns();
 	tm_io_aim(io, r->nr_pages, d->src, d->dst);
@@ -625,6 +642,8 @@ static int tm_round(struct tm_run *t, struct tm_dir *d, enum tm_mode m, enum tm_
 			       tm_driver_name[drv], d->src, d->dst, strerror(-ret));
 		return -1;
 	}
+	if (drv == TM_MOVE_PAGES)
+		tm_status(d, io->status, r->nr_pages, round >= opt.warmup);
 	tm_check(d, r, first, stride, t->gen);
 	d->moves++;
 	if (tm_outcome(r, io->status, d->dst, thp, &o)) {
@@ -697,6 +716,17 @@ static json_object *tm_outcome_json(const struct tm_dir *d, bool thp)
 	return o;
 }
 
+static json_object *tm_status_json(const struct tm_dir *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "on_dst", json_object_new_int64(d->status_on_dst));
+	json_object_object_add(o, "other", json_object_new_int64(d->status_other));
+	json_object_object_add(o, "first_other", d->status_other ?
+			       json_object_new_string(d->status_first) : NULL);
+	return o;
+}
+
 static json_object *tm_verify_json(const struct tm_dir *d, const struct region *r)
 {
 	json_object *o = json_object_new_object();
@@ -739,6 +769,8 @@ static json_object *tm_dir_json(const struct tm_run *t, const struct tm_dir *d, 
 	json_object_object_add(o, "memcpy_gbps", json_object_new_double(ref));
 	json_object_object_add(o, "efficiency", ref > 0 ? json_object_new_double(gbps / ref) : NULL);
 	json_object_object_add(o, "calls", json_object_new_int64(d->calls));
+	if (drv == TM_MOVE_PAGES)
+		json_object_object_add(o, "status", tm_status_json(d));
 	json_object_object_add(o, "not_moved_returned", json_object_new_int64(d->not_moved));
 	json_object_object_add(o, "latency", hist_to_json(&d->lat, "ns"));
 	json_object_object_add(o, "interval_ns", json_object_new_int64(d->interval_ns));
