@@ -14,9 +14,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 
 #include "counters.h"
 #include "faultlat.h"
@@ -31,7 +33,7 @@
 
 #define NF_MAX_WORKERS	256
 #define NF_SCHED_TEXT	1024
-#define NF_SLICE_MS	100	/* one calibration slice, plain or timed */
+#define NF_WARMUP_MS	100	/* plain sweeps before the calibration counts */
 #define NF_CAL_CHUNKS	8192	/* chunk times kept per worker and calibration phase */
 #define NF_STALL_MIN_NS	1000	/* the automatic stall threshold is at least this */
 #define NF_STALL_FACTOR	2	/* ... and this many median accesses */
@@ -41,21 +43,21 @@
 enum nf_layout { NF_REMOTE, NF_INTERLEAVED, NF_SHARED, NF_PRIVATE };
 static const char *const nf_layouts[] = { "remote", "interleaved", "shared", "private" };
 
-/* What workers do; calibration alternates PLAIN and TIMED before the run. */
-enum nf_phase { NF_IDLE, NF_PLAIN, NF_TIMED, NF_RUN, NF_STOP };
+/* What workers do: PLAIN (warm-up), CALIB (plain and timed chunks in turn), RUN. */
+enum nf_phase { NF_IDLE, NF_PLAIN, NF_CALIB, NF_RUN, NF_STOP };
 
 /* One worker, in memory shared with the second process of the shared layout. */
 struct nf_worker {
 	int id, proc, node, cpu;
 	int tid;
 	size_t off, len;		/* its part of the region */
-	uint64_t acc[NF_STOP];		/* accesses in each phase */
-	uint64_t ns[NF_STOP];		/* time in each calibration phase */
+	uint64_t acc;			/* accesses in the run */
+	uint64_t cacc[2], cns[2];	/* calibration: accesses and ns, plain and timed */
 	uint32_t ncal[2];		/* chunk times kept, plain and timed */
 	uint32_t cal[2][NF_CAL_CHUNKS];	/* ns */
 	uint64_t stalls, fault_stalls;	/* fault_stalls: with a page fault of this thread */
-	long faults0, faults;		/* its page faults when the run began, at the last stall */
-	uint64_t faults_fast;		/* faults in accesses under the threshold */
+	long faults0, faults;		/* its page faults when the run began; in it */
+	bool fault_ring;		/* stalls checked with a perf ring, else getrusage */
 	uint64_t sink;			/* keeps the reads */
 	struct hist stall, fault_stall;
 	char sched[NF_SCHED_TEXT];	/* its numa lines of /proc/thread-self/sched, at the end */
@@ -87,7 +89,6 @@ struct nf_row {
 };
 
 struct nf_calib {
-	int rounds;
 	uint64_t chunks[2];		/* timed chunks, plain and timed */
 	double plain_rate, timed_rate;	/* accesses per second, all workers, from the sums */
 	double overhead_pct;		/* from median chunk times, the mean over workers */
@@ -370,22 +371,93 @@ static long nf_faults(void)
 }
 
 /*
- * A slow access: it took a page fault of this thread when the fault count
- * moved since the last stall. A fault too quick to pass the threshold is
- * credited to the next stall; faults_fast counts such extra faults.
+ * Whether this thread took a page fault since the last look. A perf
+ * software event writes every fault of the thread into a ring it maps, so
+ * a look is one load of data_head; getrusage, the fallback without perf,
+ * is a system call (about 1 us), too dear for every stall a busy machine
+ * makes.
+ */
+static __thread struct {
+	struct perf_event_mmap_page *pc;
+	uint64_t seen;
+	long count;		/* the fallback's last getrusage */
+	size_t len;
+	int fd;
+} nf_fw = { .fd = -1 };
+
+static bool nf_fw_open(void)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(a),
+		.config = PERF_COUNT_SW_PAGE_FAULTS,
+		.sample_period = 1,
+		.exclude_kernel = 1,	/* faults are counted with the user's registers */
+		.exclude_hv = 1,
+	};
+	void *p;
+
+	nf_fw.count = nf_faults();
+	nf_fw.len = 2 * (size_t)sysconf(_SC_PAGESIZE);
+	nf_fw.fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (nf_fw.fd < 0)
+		return false;
+	p = mmap(NULL, nf_fw.len, PROT_READ | PROT_WRITE, MAP_SHARED, nf_fw.fd, 0);
+	if (p == MAP_FAILED) {
+		close(nf_fw.fd);
+		nf_fw.fd = -1;
+		return false;
+	}
+	nf_fw.pc = p;
+	nf_fw.seen = __atomic_load_n(&nf_fw.pc->data_head, __ATOMIC_ACQUIRE);
+	return true;
+}
+
+static void nf_fw_close(void)
+{
+	if (nf_fw.pc)
+		munmap(nf_fw.pc, nf_fw.len);
+	if (nf_fw.fd >= 0)
+		close(nf_fw.fd);
+	nf_fw.pc = NULL;
+	nf_fw.fd = -1;
+}
+
+static bool nf_fw_faulted(void)
+{
+	uint64_t head;
+	long f;
+
+	if (!nf_fw.pc) {
+		f = nf_faults();
+		if (f == nf_fw.count)
+			return false;
+		nf_fw.count = f;
+		return true;
+	}
+	head = __atomic_load_n(&nf_fw.pc->data_head, __ATOMIC_ACQUIRE);
+	if (head == nf_fw.seen)
+		return false;
+	/* Consumed: the ring never fills, so the next fault moves data_head again. */
+	nf_fw.seen = head;
+	__atomic_store_n(&nf_fw.pc->data_tail, head, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * A slow access, and whether this thread took a page fault since the last
+ * stall. A fault too quick to pass the threshold is credited to the next
+ * stall: page_faults - fault_stalls in the result counts those.
  */
 static __attribute__((noinline)) void nf_stall(struct nf_worker *w, uint64_t ticks)
 {
 	uint64_t ns = tsc_to_ns(&nf_tsc, ticks);
-	long f = nf_faults();
 
 	hist_add(&w->stall, ns);
 	__atomic_store_n(&w->stalls, w->stalls + 1, __ATOMIC_RELAXED);
-	if (f > w->faults) {
+	if (nf_fw_faulted()) {
 		hist_add(&w->fault_stall, ns);
 		__atomic_store_n(&w->fault_stalls, w->fault_stalls + 1, __ATOMIC_RELAXED);
-		w->faults_fast += f - w->faults - 1;
-		w->faults = f;
 	}
 }
 
@@ -433,6 +505,22 @@ static void nf_add(uint64_t *v, uint64_t d)
 	__atomic_store_n(v, *v + d, __ATOMIC_RELAXED);
 }
 
+/* One chunk of the calibration, plain or timed, and its time. */
+static uint64_t nf_calib_chunk(struct nf_worker *w, const char *c, int timed)
+{
+	uint64_t t0 = tsc_ticks(&nf_tsc), prev = t0, sink, ns;
+
+	sink = timed ? nf_chunk_timed(w, c, &prev) : nf_chunk_plain(c);
+	ns = tsc_to_ns(&nf_tsc, tsc_ticks(&nf_tsc) - t0);
+	nf_add(&w->cns[timed], ns);
+	nf_add(&w->cacc[timed], nf_chunk / nf_unit);
+	if (w->ncal[timed] < NF_CAL_CHUNKS) {
+		w->cal[timed][w->ncal[timed]] = MIN(ns, UINT32_MAX);
+		__atomic_store_n(&w->ncal[timed], w->ncal[timed] + 1, __ATOMIC_RELEASE);
+	}
+	return sink;
+}
+
 static void *nf_worker_main(void *arg)
 {
 	struct nf_worker *w = arg;
@@ -445,39 +533,35 @@ static void *nf_worker_main(void *arg)
 	CPU_SET(w->cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	prctl(PR_SET_NAME, "nf-worker");
+	w->fault_ring = nf_fw_open();
 	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
 	__atomic_add_fetch(&nf_sh->ready, 1, __ATOMIC_SEQ_CST);
 	while ((ph = __atomic_load_n(&nf_sh->phase, __ATOMIC_ACQUIRE)) == NF_IDLE)
 		nanosleep(&nap, NULL);
-	for (size_t o = 0; ph != NF_STOP; o = (o + nf_chunk) % w->len) {
+	for (size_t o = 0, n = 0; ph != NF_STOP; o = (o + nf_chunk) % w->len, n++) {
 		const char *c = nf_base + w->off + o;
-		uint64_t t0;
 
 		ph = __atomic_load_n(&nf_sh->phase, __ATOMIC_ACQUIRE);
 		if (ph != last) {
-			w->faults = nf_faults();
 			if (ph == NF_RUN)
-				w->faults0 = w->faults;
+				w->faults0 = nf_faults();
+			nf_fw_faulted();
 			prev = tsc_ticks(&nf_tsc);
 			last = ph;
 		}
 		if (ph == NF_RUN) {
 			sink += nf_chunk_timed(w, c, &prev);
-			nf_add(&w->acc[ph], per);
-		} else if (ph == NF_PLAIN || ph == NF_TIMED) {
-			int k = ph == NF_TIMED;
-
-			t0 = tsc_ticks(&nf_tsc);
-			sink += k ? nf_chunk_timed(w, c, &prev) : nf_chunk_plain(c);
-			t0 = tsc_to_ns(&nf_tsc, tsc_ticks(&nf_tsc) - t0);
-			nf_add(&w->ns[ph], t0);
-			nf_add(&w->acc[ph], per);
-			if (w->ncal[k] < NF_CAL_CHUNKS)
-				w->cal[k][w->ncal[k]++] = MIN(t0, UINT32_MAX);
+			nf_add(&w->acc, per);
+		} else if (ph == NF_PLAIN) {
+			sink += nf_calib_chunk(w, c, 0);
+		} else if (ph == NF_CALIB) {
+			/* plain, timed, timed, plain: neighbours share the machine's mood */
+			sink += nf_calib_chunk(w, c, (n & 3) == 1 || (n & 3) == 2);
 		}
 	}
 	w->sink = sink;
-	w->faults = nf_faults() - w->faults0;	/* from here on: the run's total */
+	w->faults = nf_faults() - w->faults0;
+	nf_fw_close();
 	nf_sched_read(w);
 	return NULL;
 }
@@ -529,30 +613,6 @@ static void nf_sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR && !migrace_stop)
 		;
-}
-
-/* Accesses per second of phase ph over the workers, since the snapshot. */
-static double nf_rate(const uint64_t (*a0)[2], int ph)
-{
-	double rate = 0;
-
-	for (int i = 0; i < nf_sh->nr; i++) {
-		const struct nf_worker *w = &nf_sh->w[i];
-		uint64_t dacc = __atomic_load_n(&w->acc[ph], __ATOMIC_RELAXED) - a0[i][0];
-		uint64_t dns = __atomic_load_n(&w->ns[ph], __ATOMIC_RELAXED) - a0[i][1];
-
-		if (dns)
-			rate += dacc * 1e9 / dns;
-	}
-	return rate;
-}
-
-static void nf_snap(uint64_t (*a)[2], int ph)
-{
-	for (int i = 0; i < nf_sh->nr; i++) {
-		a[i][0] = __atomic_load_n(&nf_sh->w[i].acc[ph], __ATOMIC_RELAXED);
-		a[i][1] = __atomic_load_n(&nf_sh->w[i].ns[ph], __ATOMIC_RELAXED);
-	}
 }
 
 static int nf_cmp_u32(const void *a, const void *b)
@@ -633,15 +693,16 @@ static uint64_t nf_threshold(double median_access_ns, const char **how)
 }
 
 /*
- * Plain and timed sweeps alternate in slices (ABBA, so drift cancels), with
- * NUMA balancing off: the overhead of timing each access, measured on the
- * very loops, threshold and stall bookkeeping the run uses. The warm-up
+ * Plain and timed chunks alternate in every worker (neighbouring chunks see
+ * the same load, so a busy machine moves both alike), with NUMA balancing
+ * off: the overhead of timing each access, measured on the very loops,
+ * threshold and stall bookkeeping the run uses. The plain warm-up
  * (numademo's 0th pass) sets the threshold. Process 0's workers only.
  */
 static int nf_calibrate(struct nf_calib *c)
 {
-	static uint64_t a0[NF_MAX_WORKERS][2];
-	static uint32_t skip[NF_MAX_WORKERS];
+	static uint64_t base[NF_MAX_WORKERS][2];	/* the warm-up's plain accesses and ns */
+	static uint32_t skip[NF_MAX_WORKERS];		/* ... and chunks */
 	static pthread_t th[NF_MAX_WORKERS];
 	double rate[2] = { 0, 0 };
 	int nproc0 = 0, started;
@@ -658,28 +719,32 @@ static int nf_calibrate(struct nf_calib *c)
 		return -EAGAIN;
 	}
 	nf_set_phase(NF_PLAIN);
-	nf_sleep_ms(NF_SLICE_MS);
-	nf_set_phase(NF_RUN);
-	for (int i = 0; i < nf_sh->nr; i++)
-		skip[i] = __atomic_load_n(&nf_sh->w[i].ncal[0], __ATOMIC_ACQUIRE);
+	nf_sleep_ms(NF_WARMUP_MS);
 	c->threshold_ns = nf_threshold(nf_median_access(NULL), &c->threshold_from);
 	nf_thr_ticks = tsc_from_ns(&nf_tsc, c->threshold_ns);
-	c->rounds = MAX(1, nf_calib_ms / (2 * NF_SLICE_MS));
-	for (int r = 0; r < c->rounds && !migrace_stop; r++) {
-		for (int k = 0; k < 2; k++) {
-			int timed = (r + k) % 2, ph = timed ? NF_TIMED : NF_PLAIN;
+	/* A warm-up chunk that ends after this counts as a plain one: it is. */
+	for (int i = 0; i < nf_sh->nr; i++) {
+		struct nf_worker *w = &nf_sh->w[i];
 
-			nf_snap(a0, ph);
-			nf_set_phase(ph);
-			nf_sleep_ms(NF_SLICE_MS);
-			nf_set_phase(NF_RUN);
-			rate[timed] += nf_rate((const uint64_t (*)[2])a0, ph);
-		}
+		skip[i] = __atomic_load_n(&w->ncal[0], __ATOMIC_ACQUIRE);
+		base[i][0] = __atomic_load_n(&w->cacc[0], __ATOMIC_RELAXED);
+		base[i][1] = __atomic_load_n(&w->cns[0], __ATOMIC_RELAXED);
 	}
+	nf_set_phase(NF_CALIB);
+	nf_sleep_ms(nf_calib_ms);
 	nf_set_phase(NF_STOP);
 	nf_join(0, th, started);
-	c->plain_rate = rate[0] / c->rounds;
-	c->timed_rate = rate[1] / c->rounds;
+	for (int i = 0; i < nf_sh->nr; i++) {
+		const struct nf_worker *w = &nf_sh->w[i];
+		uint64_t ns0 = w->cns[0] - base[i][1];
+
+		if (ns0 && w->cns[1]) {
+			rate[0] += (w->cacc[0] - base[i][0]) * 1e9 / ns0;
+			rate[1] += w->cacc[1] * 1e9 / w->cns[1];
+		}
+	}
+	c->plain_rate = rate[0];
+	c->timed_rate = rate[1];
 	c->overhead_sum_pct = rate[0] > 0 ? 100.0 * (1 - rate[1] / rate[0]) : NAN;
 	nf_calib_medians(c, skip);
 	return 0;
@@ -868,7 +933,7 @@ static uint64_t nf_total(enum nf_sum what)
 	for (int i = 0; i < nf_sh->nr; i++) {
 		const struct nf_worker *w = &nf_sh->w[i];
 		const uint64_t *v = what == NF_SUM_STALLS ? &w->stalls :
-				    what == NF_SUM_FAULT_STALLS ? &w->fault_stalls : &w->acc[NF_RUN];
+				    what == NF_SUM_FAULT_STALLS ? &w->fault_stalls : &w->acc;
 
 		sum += __atomic_load_n(v, __ATOMIC_RELAXED);
 	}
@@ -1109,7 +1174,7 @@ static json_object *nf_workers_json(void)
 		nf_put(o, "cpu", w->cpu);
 		nf_put(o, "offset", w->off);
 		nf_put(o, "bytes", w->len);
-		nf_put(o, "accesses", w->acc[NF_RUN]);
+		nf_put(o, "accesses", w->acc);
 		nf_put(o, "stalls", w->stalls);
 		json_object_object_add(o, "sched", nf_sched_json(w->sched));
 		json_object_array_add(a, o);
@@ -1196,8 +1261,9 @@ static json_object *nf_user_side(const struct nf_row *rows, int n, uint64_t thr_
 {
 	json_object *o = json_object_new_object(), *h = json_object_new_object();
 	static struct hist all, fault;
-	uint64_t acc = 0, st = 0, fs = 0, fast = 0;
+	uint64_t acc = 0, st = 0, fs = 0;
 	long faults = 0;
+	int ring = 0;
 
 	hist_init(&all);
 	hist_init(&fault);
@@ -1206,11 +1272,11 @@ static json_object *nf_user_side(const struct nf_row *rows, int n, uint64_t thr_
 
 		hist_merge(&all, &w->stall);
 		hist_merge(&fault, &w->fault_stall);
-		acc += w->acc[NF_RUN];
+		acc += w->acc;
 		st += w->stalls;
 		fs += w->fault_stalls;
-		fast += w->faults_fast;
 		faults += w->faults;
+		ring += w->fault_ring;
 	}
 	json_object_object_add(o, "clock", tsc_to_json(&nf_tsc));
 	nf_put(o, "threshold_ns", thr_ns);
@@ -1220,7 +1286,9 @@ static json_object *nf_user_side(const struct nf_row *rows, int n, uint64_t thr_
 	nf_put(o, "stalls", st);
 	nf_put(o, "fault_stalls", fs);
 	nf_put(o, "page_faults", faults);
-	nf_put(o, "faults_under_threshold", fast);
+	nf_put(o, "faults_under_threshold", MAX(0, faults - (long)fs));
+	json_object_object_add(o, "fault_check", json_object_new_string(ring == nf_sh->nr ?
+		"perf page-faults ring" : ring ? "perf ring, getrusage in some workers" : "getrusage"));
 	json_object_object_add(h, "stalls", hist_to_json(&all, "ns"));
 	json_object_object_add(h, "fault_stalls", hist_to_json(&fault, "ns"));
 	json_object_object_add(o, "histograms", h);
@@ -1230,7 +1298,7 @@ static json_object *nf_user_side(const struct nf_row *rows, int n, uint64_t thr_
 	nf_print_hist("  with a page fault", &fault);
 	printf("  %llu accesses of %zu bytes timed, threshold %llu ns (%s); the workers' page faults: %ld (%llu quicker than the threshold)\n",
 	       (unsigned long long)acc, nf_unit, (unsigned long long)thr_ns, thr_how, faults,
-	       (unsigned long long)fast);
+	       (unsigned long long)MAX(0, faults - (long)fs));
 	printf("  per interval, fault stalls vs numa_hint_faults: r = %.2f; vs kernel-side faults: r = %.2f\n",
 	       nf_pearson(rows, n, NF_COL_FAULT_STALLS, NF_COL_HINT),
 	       nf_pearson(rows, n, NF_COL_FAULT_STALLS, NF_COL_KERNEL));
@@ -1241,8 +1309,7 @@ static json_object *nf_calib_json(const struct nf_calib *c)
 {
 	json_object *o = json_object_new_object();
 
-	nf_put(o, "rounds", c->rounds);
-	nf_put(o, "slice_ms", NF_SLICE_MS);
+	nf_put(o, "calibrate_ms", nf_calib_ms);
 	nf_put(o, "chunk_bytes", nf_chunk);
 	nf_put(o, "plain_chunks", c->chunks[0]);
 	nf_put(o, "timed_chunks", c->chunks[1]);

@@ -330,6 +330,7 @@ static int faultlat_kprobe_setup(struct faultlat *f, double tsc_ns_per_tick, cha
 	ftrace_install_handlers();
 	ftrace_remove_stale(f->tracefs, "migrace");
 	snprintf(group, sizeof(group), "migrace_%d", (int)getpid());
+	snprintf(f->group, sizeof(f->group), "%s", group);
 	snprintf(name, sizeof(name), "migrace-%d", (int)getpid());
 	if (!faultlat_kprobe_funcs(f, group)) {
 		snprintf(why, len, "no probe on %s (%.60s) nor on %s (%.60s)", faultlat_func_names[0],
@@ -449,6 +450,7 @@ void faultlat_stop(struct faultlat *f)
 		ftrace_path(path, sizeof(path), f->tracefs, "current_tracer");
 		write_text(path, "nop");
 	} else {
+		f->kprobe_misses = ftrace_kprobe_misses(f->tracefs, f->group);
 		ftrace_cleanup();
 	}
 }
@@ -481,6 +483,8 @@ json_object *faultlat_to_json(const struct faultlat *f)
 	json_object_object_add(o, "other_tasks_faults", json_object_new_int64(f->foreign));
 	json_object_object_add(o, "unpaired", json_object_new_int64(f->unpaired));
 	json_object_object_add(o, "lost_events", json_object_new_int64(f->lost));
+	if (f->method == FAULTLAT_KPROBE)
+		json_object_object_add(o, "kprobe_misses", json_object_new_int64(f->kprobe_misses));
 	json_object_object_add(o, "migrations_outside_traced_faults",
 			       json_object_new_int64(f->outside));
 	json_object_object_add(h, "all", hist_to_json(&f->all, "ns"));

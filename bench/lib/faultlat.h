@@ -37,6 +37,8 @@ struct faultlat {
 	char func_why[FAULTLAT_NR_FUNCS][160];	/* "" when the function is traced */
 	char tracefs[FTRACE_PATH], dir[FTRACE_PATH];	/* dir: the instance, or tracefs */
 	char clock[16];
+	char group[64];			/* kprobe event group */
+	long kprobe_misses;
 	double ns_per_tick;		/* trace timestamps to ns */
 	uint64_t resolution_ns;
 	faultlat_match_fn ours;

@@ -171,6 +171,27 @@ int ftrace_kprobe_add(const char *tracefs, const char *group, const char *event,
 	return 0;
 }
 
+/* Hits of group's probes that were missed (kretprobe instances exhausted), from kprobe_profile. */
+long ftrace_kprobe_misses(const char *tracefs, const char *group)
+{
+	char path[FTRACE_PATH], name[192];
+	unsigned long hits, missed;
+	size_t n = strlen(group);
+	long sum = 0;
+	FILE *f;
+
+	if (ftrace_path(path, sizeof(path), tracefs, "kprobe_profile"))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%191s %lu %lu", name, &hits, &missed) == 3)
+		if (!strncmp(name, group, n) && name[n] == '/')
+			sum += missed;
+	fclose(f);
+	return sum;
+}
+
 /* Async-signal-safe: the instance first, which disables its events, then the probes. */
 void ftrace_cleanup(void)
 {

@@ -17,6 +17,7 @@ int ftrace_path(char *buf, size_t len, const char *dir, const char *file);
 int ftrace_instance_new(const char *tracefs, const char *name, char *dir, size_t len);
 int ftrace_kprobe_add(const char *tracefs, const char *group, const char *event,
 		      const char *def);
+long ftrace_kprobe_misses(const char *tracefs, const char *group);
 void ftrace_remove_stale(const char *tracefs, const char *prefix);
 void ftrace_cleanup(void);
 void ftrace_install_handlers(void);
