@@ -153,7 +153,8 @@ static void exp_pairs(struct exp_ctx *c, const char *path, json_object *arr)
 	bool any = false;
 
 	json_object_object_foreach(first, k0, v0)
-		any |= json_object_is_type(v0, json_type_double) && exp_match(exp_throughput, k0);
+		any |= (json_object_is_type(v0, json_type_double) || json_object_is_type(v0, json_type_int)) &&
+		       exp_match(exp_throughput, k0);
 	if (!any)
 		want = exp_duration;
 	json_object_object_foreach(first, key, val) {
@@ -514,10 +515,29 @@ static bool exp_pair_of(const char *key, int *s, int *d)
 	return sscanf(p ? p + 1 : key, "%d->%d", s, d) == 2;
 }
 
+/* The median of run r for the pair src->dst in the rows of group; NaN if there is none. */
+static double exp_heat_value(const struct exp_item *it, const char *group, int src, int dst, int r)
+{
+	size_t gl = strlen(group);
+	int s, d;
+
+	for (int i = 0; i < it->nkeys; i++)
+		if (exp_pair_of(it->keys[i].key, &s, &d) && s == src && d == dst &&
+		    (!gl || (!strncmp(it->keys[i].key, group, gl) && it->keys[i].key[gl] == ' ')))
+			return exp_median(&it->keys[i], r);
+	return NAN;
+}
+
+static void exp_heat_row(FILE *f, int x, int y, double v)
+{
+	fprintf(f, isnan(v) ? "%d %d NaN\n" : "%d %d %.9g\n", x, y, v);
+}
+
 /* 4 or more nodes: per run, a heatmap of the first field's pair medians, for the first group of rows ("thp move_pages"). */
 static void exp_write_heat(struct exp_out *o, struct exp_item *it, bool first_field)
 {
-	char what[512], suffix[8], value[128], group[96] = "";
+	char what[512], suffix[8], value[128], group[96] = "", range[96];
+	double lo = INFINITY, hi = -INFINITY;
 	const char *sp = it->nkeys ? strrchr(it->keys[0].key, ' ') : NULL;
 	int nodes = 0, s, d;
 
@@ -528,6 +548,17 @@ static void exp_write_heat(struct exp_out *o, struct exp_item *it, bool first_fi
 			nodes = MAX(nodes, MAX(s, d) + 1);
 	if (nodes < 4 || !first_field)
 		return;
+	/* one colour scale for every run, so that the maps compare */
+	for (int r = 0; r < o->nruns; r++)
+		for (int y = 0; y < nodes; y++)
+			for (int x = 0; x < nodes; x++) {
+				double v = exp_heat_value(it, group, y, x, r);
+
+				lo = isnan(v) ? lo : MIN(lo, v);
+				hi = isnan(v) ? hi : MAX(hi, v);
+			}
+	snprintf(range, sizeof(range), "cbmin = %.9g\ncbmax = %.9g\n", isinf(lo) ? 0 : lo,
+		 isinf(hi) ? 1 : hi);
 	for (int r = 0; r < o->nruns; r++) {
 		enum exp_kind kind = it->kind;
 		FILE *f;
@@ -537,15 +568,12 @@ static void exp_write_heat(struct exp_out *o, struct exp_item *it, bool first_fi
 		snprintf(suffix, sizeof(suffix), "-%c", 'A' + r);
 		snprintf(value, sizeof(value), "%s (%s)", it->field, it->unit[0] ? it->unit : "value");
 		it->kind = EXP_HEAT;
-		f = exp_plot(o, it, suffix, what, "destination node", value, 1, false, false, NULL);
+		f = exp_plot(o, it, suffix, what, "destination node", value, 1, false, false, range);
 		it->kind = kind;
-		for (int i = 0; f && i < it->nkeys; i++) {
-			size_t gl = strlen(group);
-
-			if (exp_pair_of(it->keys[i].key, &s, &d) &&
-			    (!gl || (!strncmp(it->keys[i].key, group, gl) && it->keys[i].key[gl] == ' ')))
-				fprintf(f, "%d %d %.9g\n", d, s, exp_median(&it->keys[i], r));
-		}
+		/* the full grid, row by row, as gnuplot's image wants it; the diagonal is NaN */
+		for (int y = 0; f && y < nodes; y++)
+			for (int x = 0; x < nodes; x++)
+				exp_heat_row(f, x, y, exp_heat_value(it, group, y, x, r));
 		exp_done(o);
 	}
 }
