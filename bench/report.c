@@ -153,21 +153,35 @@ static void report_plots(const struct run *runs, int nruns, FILE *f)
 static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 {
 	fputs("<h2 id=\"verdicts\">Verdicts</h2>\n<table>\n<tr><th>run</th><th>scenario</th>"
-	      "<th>measured (not skipped)</th><th>skipped</th><th>failed</th><th>first reason</th></tr>\n", f);
+	      "<th>measured (not skipped)</th><th>skipped</th><th>failed</th><th>first reason</th>"
+	      "<th>kernel log lines that failed it</th></tr>\n", f);
 	for (int r = 0; r < nruns; r++)
 		for (int k = 0; k < runs[r].nscn; k++) {
 			const struct run_scn *s = &runs[r].scn[k];
-			const char *why = "";
+			const char *why = "", *klog = "";
 			json_object *v;
+			int hits = 0;
 
-			for (int j = 0; j < s->nreps && !why[0]; j++)
-				if (json_object_object_get_ex(s->reps[j], "reason", &v))
+			for (int j = 0; j < s->nreps; j++) {
+				if (!why[0] && json_object_object_get_ex(s->reps[j], "reason", &v))
 					why = json_object_get_string(v);
+				if (json_object_object_get_ex(s->reps[j], "kernel_log", &v) &&
+				    json_object_is_type(v, json_type_array) && json_object_array_length(v)) {
+					if (!hits)
+						klog = json_object_get_string(json_object_array_get_idx(v, 0));
+					hits += json_object_array_length(v);
+				}
+			}
 			fprintf(f, "<tr><td>%c</td><td>", 'A' + r);
 			html_puts(s->name, f);
 			fprintf(f, "</td><td>%d</td><td>%d</td><td%s>%d</td><td>", s->nreps, s->skipped,
 				s->failed ? " class=\"bad\"" : "", s->failed);
 			html_puts(why, f);
+			fprintf(f, "</td><td%s>%d", hits ? " class=\"bad\"" : "", hits);
+			if (hits) {
+				fputs(": ", f);
+				html_puts(klog, f);
+			}
 			fputs("</td></tr>\n", f);
 		}
 	fputs("</table>\n", f);
