@@ -919,6 +919,7 @@ struct nf_sampler {
 	struct vmstat prev;
 	uint64_t t0, stalls, fault_stalls, kfaults, accesses;	/* at the previous sample */
 	int *last;			/* each page's node when last seen */
+	bool verbose;			/* print every sample */
 	int unseen;			/* pages move_pages could not see in the last sample */
 	struct nf_row *rows;
 	int nrows, maxrows;
@@ -1002,6 +1003,10 @@ static void nf_sample(struct nf_sampler *s)
 	row->accesses = v - s->accesses;
 	s->accesses = v;
 	s->nrows++;
+	if (s->verbose)
+		printf("  %8.2f s  local %6.2f %%  hint faults %5lld  migrated %7lld  fault stalls %5llu  kernel faults %5llu\n",
+		       row->t_ns / 1e9, row->local_pct, row->hint_faults, row->migrated,
+		       (unsigned long long)row->fault_stalls, (unsigned long long)row->kfaults);
 }
 
 static json_object *nf_double(double v, int decimals)
@@ -1593,6 +1598,7 @@ static int nf_run(struct run_ctx *ctx)
 	}
 	faultlat_start(&fl, p->method, nf_tsc.usable ? nf_tsc.ns_per_tick : 0, nf_ours, NULL);
 	smp.t = t;
+	smp.verbose = ctx->verbose;
 	smp.r = &r;
 	smp.fl = &fl;
 	vmstat_read(&v0);
