@@ -89,7 +89,7 @@ struct nf_row {
 };
 
 struct nf_calib {
-	uint64_t chunks[2];		/* timed chunks, plain and timed */
+	uint64_t chunks[2];		/* chunks measured, plain and timed */
 	double plain_rate, timed_rate;	/* accesses per second, all workers, from the sums */
 	double overhead_pct;		/* from median chunk times, the mean over workers */
 	double overhead_sum_pct;	/* from the sums */
@@ -286,6 +286,10 @@ static void nf_plan(const struct topo *t, struct nf_plan *p)
 	if (p->layout != NF_SHARED && p->size / thp < (size_t)p->nr_workers)
 		usage_error("--size %zu gives fewer THPs than the %d workers need (one each)",
 			    p->size, p->nr_workers);
+	if (!nf_calib_ms && !nf_stall_ns)
+		usage_error("--calibrate-ms 0 needs --stall-threshold-ns (the automatic one comes from the calibration)");
+	nf_unit = nf_access_bytes;
+	nf_chunk = thp;
 	if (nf_timeline_path) {
 		p->timeline = fopen(nf_timeline_path, "we");
 		if (!p->timeline)
@@ -1499,26 +1503,148 @@ static void nf_verdict(struct run_ctx *ctx, const struct faultlat *fl)
 		result_verdict(ctx->res, VERDICT_SKIP, "convergence needs >= 2 memory nodes (this machine has 1; runners/vm emulates more); hinting-fault latency and counters were measured");
 }
 
-static int nf_run(struct run_ctx *ctx)
+/* The region placed, the workers planned, the sampler's arrays: 0, or the verdict is set. */
+static int nf_prepare(struct run_ctx *ctx, const struct nf_plan *p, struct region *r,
+		      struct nf_sampler *smp, int *pmd)
 {
-	struct nf_plan *p = &nf_p;
 	const struct topo *t = &ctx->topo;
-	static struct faultlat fl;
-	static struct nf_sampler smp;
+
+	if (nf_region(ctx, p, r))
+		return -ENOMEM;
+	nf_base = r->addr;
+	*pmd = nf_base_pages ? -1 : region_count_pmd_mapped(r);
+	if (!nf_base_pages && *pmd != (int)r->nr_pages) {
+		result_verdict(ctx->res, VERDICT_SKIP, "only %d of %zu THPs PMD-mapped after fault-in (fragmented memory?)",
+			       *pmd, r->nr_pages);
+		return -EAGAIN;
+	}
+	if (nf_shared_alloc(t, p->nr_workers)) {
+		result_verdict(ctx->res, VERDICT_FAIL, "cannot map the workers' shared state: %s",
+			       strerror(errno));
+		return -ENOMEM;
+	}
+	nf_assign(t, p, r);
+	smp->t = t;
+	smp->r = r;
+	smp->verbose = ctx->verbose;
+	smp->target = calloc(r->nr_pages, sizeof(int));
+	smp->status = calloc(r->nr_pages, sizeof(int));
+	smp->last = calloc(r->nr_pages, sizeof(int));
+	smp->maxrows = (int)(nf_duration * 1000 / nf_interval_ms) + 3;
+	smp->rows = calloc(smp->maxrows, sizeof(*smp->rows));
+	if (!smp->target || !smp->status || !smp->last || !smp->rows) {
+		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d timeline rows", smp->maxrows);
+		return -ENOMEM;
+	}
+	nf_targets(p, r, smp->target);
+	if (region_nodes(r, smp->last))
+		memset(smp->last, 0xff, r->nr_pages * sizeof(int));
+	for (size_t i = 0; i < r->nr_pages; i++)
+		smp->last[i] = MAX(smp->last[i], -1);
+	return 0;
+}
+
+/* The calibration, if asked for; then the stall threshold of the run. */
+static int nf_calibration(struct run_ctx *ctx, uint64_t *thr_ns, const char **thr_how)
+{
+	struct nf_calib cal;
+	int ret;
+
+	*thr_ns = nf_stall_ns;
+	*thr_how = "--stall-threshold-ns";
+	if (!nf_calib_ms)
+		return 0;
+	nf_thr_ticks = tsc_from_ns(&nf_tsc, nf_stall_ns ? nf_stall_ns : 1000000);
+	counters_phase_begin("calibration");
+	ret = nf_calibrate(&cal);
+	counters_phase_end("calibration");
+	if (ret) {
+		result_verdict(ctx->res, VERDICT_FAIL, migrace_stop ?
+			       "interrupted by a signal during the calibration" :
+			       "calibration workers did not start");
+		return ret;
+	}
+	nf_calib_print(&cal);
+	result_metric(ctx->res, "calibration", nf_calib_json(&cal));
+	result_metric(ctx->res, "instrumentation_overhead_pct", nf_double(cal.overhead_pct, 3));
+	*thr_ns = cal.threshold_ns;
+	*thr_how = cal.threshold_from;
+	return 0;
+}
+
+static void nf_report(struct run_ctx *ctx, const struct nf_plan *p, const struct nf_sampler *smp,
+		      const struct faultlat *fl, uint64_t thr_ns, const char *thr_how)
+{
+	json_object *tl = json_object_new_array();
+
+	nf_kernel_print(fl);
+	result_metric(ctx->res, "kernel_side", faultlat_to_json(fl));
+	result_metric(ctx->res, "user_side", nf_user_side(smp->rows, smp->nrows, thr_ns, thr_how));
+	result_metric(ctx->res, "convergence", nf_convergence(ctx, p, smp->rows, smp->nrows));
+	for (int i = 0; i < smp->nrows; i++)
+		json_object_array_add(tl, nf_row_json(&smp->rows[i], smp->t));
+	result_metric(ctx->res, "timeline", tl);
+	if (p->timeline) {
+		nf_timeline_dat(p->timeline, p, smp->t, smp->rows, smp->nrows);
+		fflush(p->timeline);
+	}
+	result_metric(ctx->res, "workers", nf_workers_json());
+	if (ctx->topo.nr_nodes < 2)
+		result_metric(ctx->res, "hint_faults_note", json_object_new_string(
+			"one memory node: hinting faults still happen, all local; nothing migrates"));
+	nf_verdict(ctx, fl);
+	if (ctx->topo.emulated)
+		printf("numa-fault: timings are emulated (QEMU TCG), not hardware figures\n");
+}
+
+/* The run with balancing on: the second process, the tracer, workers and sampler. */
+static void nf_balance(struct run_ctx *ctx, const struct nf_plan *p, struct nf_sampler *smp,
+		       struct faultlat *fl)
+{
 	static struct vmstat v0, v1;
-	struct nf_calib cal = { 0 };
-	struct region r = { 0 };
-	char mode[32], why[256] = "", bal_before[16] = "";
-	const char *thr_how = "";
-	int pmd0 = -1, pmd1 = -1, ret;
-	uint64_t thr_ns = 0;
 	pid_t child = -1;
 
-	nf_plan(t, p);
-	if (!nf_calib_ms && !nf_stall_ns)
-		usage_error("--calibrate-ms 0 needs --stall-threshold-ns (the automatic one comes from the calibration)");
-	nf_unit = nf_access_bytes;
-	nf_chunk = region_thp_size();
+	nf_assign(&ctx->topo, p, smp->r);
+	nf_sh->phase = NF_IDLE;
+	nf_sh->ready = 0;
+	if (p->layout == NF_SHARED) {
+		pid_t parent = getpid();
+
+		child = fork();
+		if (child == 0)
+			nf_second(parent);
+		if (child < 0)
+			result_verdict(ctx->res, VERDICT_FAIL, "fork: %s", strerror(errno));
+	}
+	faultlat_start(fl, p->method, nf_tsc.usable ? nf_tsc.ns_per_tick : 0, nf_ours, NULL);
+	smp->fl = fl;
+	vmstat_read(&v0);
+	smp->prev = v0;
+	counters_phase_begin("balancing");
+	if (child != -1 || p->layout != NF_SHARED)
+		nf_measure(ctx, p, smp);
+	counters_phase_end("balancing");
+	if (child > 0) {
+		__atomic_store_n(&nf_sh->start, 1, __ATOMIC_RELEASE);
+		waitpid(child, NULL, 0);
+	}
+	vmstat_read(&v1);
+	faultlat_stop(fl);
+	result_metric(ctx->res, "vmstat", vmstat_delta_json(&v0, &v1, vmstat_numa_names));
+}
+
+static int nf_run(struct run_ctx *ctx)
+{
+	static struct faultlat fl;
+	static struct nf_sampler smp;
+	struct nf_plan *p = &nf_p;
+	struct region r = { 0 };
+	char mode[32], why[256] = "", bal_before[16] = "";
+	const char *thr_how;
+	uint64_t thr_ns;
+	int pmd0 = -1, pmd1 = -1;
+
+	nf_plan(&ctx->topo, p);
 	result_metric(ctx->res, "layout", json_object_new_string(nf_layouts[p->layout]));
 	region_thp_mode(mode, sizeof(mode));
 	if (!nf_base_pages && (!strcmp(mode, "never") || !strcmp(mode, "absent"))) {
@@ -1532,112 +1658,17 @@ static int nf_run(struct run_ctx *ctx)
 	tsc_init(&nf_tsc);
 	if (nf_tunables_set(ctx, bal_before))
 		goto out;
-	if (nf_region(ctx, p, &r))
-		goto out;
-	nf_base = r.addr;
-	pmd0 = nf_base_pages ? -1 : region_count_pmd_mapped(&r);
-	if (!nf_base_pages && pmd0 != (int)r.nr_pages) {
-		result_verdict(ctx->res, VERDICT_SKIP, "only %d of %zu THPs PMD-mapped after fault-in (fragmented memory?)",
-			       pmd0, r.nr_pages);
-		goto region_free;
-	}
-	if (nf_shared_alloc(t, p->nr_workers)) {
-		result_verdict(ctx->res, VERDICT_FAIL, "cannot map the workers' shared state: %s",
-			       strerror(errno));
-		goto region_free;
-	}
-	nf_assign(t, p, &r);
-	smp.target = calloc(r.nr_pages, sizeof(int));
-	smp.status = calloc(r.nr_pages, sizeof(int));
-	smp.last = calloc(r.nr_pages, sizeof(int));
-	smp.maxrows = (int)(nf_duration * 1000 / nf_interval_ms) + 3;
-	smp.rows = calloc(smp.maxrows, sizeof(*smp.rows));
-	if (!smp.target || !smp.status || !smp.last || !smp.rows) {
-		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d timeline rows", smp.maxrows);
-		goto shared_free;
-	}
-	nf_targets(p, &r, smp.target);
-	if (region_nodes(&r, smp.last))
-		memset(smp.last, 0xff, r.nr_pages * sizeof(int));
-	for (size_t i = 0; i < r.nr_pages; i++)
-		smp.last[i] = MAX(smp.last[i], -1);
+	if (nf_prepare(ctx, p, &r, &smp, &pmd0))
+		goto free;
 	nf_header(ctx, p, &r);
 	nf_pin_helpers();
-
-	nf_thr_ticks = tsc_from_ns(&nf_tsc, nf_stall_ns ? nf_stall_ns : 1000000);
-	if (nf_calib_ms) {
-		counters_phase_begin("calibration");
-		ret = nf_calibrate(&cal);
-		counters_phase_end("calibration");
-		if (ret) {
-			result_verdict(ctx->res, VERDICT_FAIL, migrace_stop ?
-				       "interrupted by a signal during the calibration" :
-				       "calibration workers did not start");
-			goto shared_free;
-		}
-		nf_calib_print(&cal);
-		result_metric(ctx->res, "calibration", nf_calib_json(&cal));
-		result_metric(ctx->res, "instrumentation_overhead_pct", nf_double(cal.overhead_pct, 3));
-	}
-	thr_ns = nf_calib_ms ? cal.threshold_ns : nf_stall_ns;
-	thr_how = nf_calib_ms ? cal.threshold_from : "--stall-threshold-ns";
+	if (nf_calibration(ctx, &thr_ns, &thr_how))
+		goto free;
 	nf_thr_ticks = tsc_from_ns(&nf_tsc, thr_ns);
-	nf_assign(t, p, &r);
-	nf_sh->phase = NF_IDLE;
-	nf_sh->ready = 0;
-	if (p->layout == NF_SHARED) {
-		pid_t parent = getpid();
-
-		child = fork();
-		if (child == 0)
-			nf_second(parent);
-		if (child < 0) {
-			result_verdict(ctx->res, VERDICT_FAIL, "fork: %s", strerror(errno));
-			goto shared_free;
-		}
-	}
-	faultlat_start(&fl, p->method, nf_tsc.usable ? nf_tsc.ns_per_tick : 0, nf_ours, NULL);
-	smp.t = t;
-	smp.verbose = ctx->verbose;
-	smp.r = &r;
-	smp.fl = &fl;
-	vmstat_read(&v0);
-	smp.prev = v0;
-	counters_phase_begin("balancing");
-	nf_measure(ctx, p, &smp);
-	counters_phase_end("balancing");
-	if (child > 0) {
-		__atomic_store_n(&nf_sh->start, 1, __ATOMIC_RELEASE);
-		waitpid(child, NULL, 0);
-	}
-	vmstat_read(&v1);
-	faultlat_stop(&fl);
+	nf_balance(ctx, p, &smp, &fl);
 	pmd1 = nf_base_pages ? -1 : region_count_pmd_mapped(&r);
-
-	nf_kernel_print(&fl);
-	result_metric(ctx->res, "kernel_side", faultlat_to_json(&fl));
-	result_metric(ctx->res, "user_side", nf_user_side(smp.rows, smp.nrows, thr_ns, thr_how));
-	result_metric(ctx->res, "convergence", nf_convergence(ctx, p, smp.rows, smp.nrows));
-	if (p->timeline) {
-		nf_timeline_dat(p->timeline, p, t, smp.rows, smp.nrows);
-		fflush(p->timeline);
-	}
-	{
-		json_object *tl = json_object_new_array();
-
-		for (int i = 0; i < smp.nrows; i++)
-			json_object_array_add(tl, nf_row_json(&smp.rows[i], t));
-		result_metric(ctx->res, "timeline", tl);
-	}
-	result_metric(ctx->res, "vmstat", vmstat_delta_json(&v0, &v1, vmstat_numa_names));
-	result_metric(ctx->res, "workers", nf_workers_json());
-	if (t->nr_nodes < 2)
-		result_metric(ctx->res, "hint_faults_note", json_object_new_string(
-			"one memory node: hinting faults still happen, all local; nothing migrates"));
-	nf_verdict(ctx, &fl);
-	if (t->emulated)
-		printf("numa-fault: timings are emulated (QEMU TCG), not hardware figures\n");
-shared_free:
+	nf_report(ctx, p, &smp, &fl, thr_ns, thr_how);
+free:
 	free(smp.target);
 	free(smp.status);
 	free(smp.last);
@@ -1645,7 +1676,6 @@ shared_free:
 	if (nf_sh)
 		munmap(nf_sh, sizeof(*nf_sh) + p->nr_workers * sizeof(struct nf_worker));
 	nf_sh = NULL;
-region_free:
 	result_metric(ctx->res, "region", nf_region_json(&r, p, pmd0, pmd1));
 	region_free(&r);
 out:
