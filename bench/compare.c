@@ -254,10 +254,12 @@ static const char *cmp_verdict(const struct cmp_series *s, int r, double rel, do
 	return "worse";
 }
 
-static void cmp_series_rows(struct tab *t, const struct cmp_series *s, int nruns,
+/* The rows of one metric, a row per run; returns whether any run differs significantly from A. */
+static bool cmp_series_rows(struct tab *t, const struct cmp_series *s, int nruns,
 			    double threshold, struct cmp_tally *tally)
 {
 	char med[32], lo[32], hi[32], outl[128];
+	bool differs = false;
 
 	for (int r = 0; r < nruns; r++) {
 		double m = s->n[r] ? stats_median(s->v[r], s->n[r]) : NAN, l = NAN, h = NAN, p = NAN;
@@ -290,7 +292,10 @@ static void cmp_series_rows(struct tab *t, const struct cmp_series *s, int nruns
 		else
 			tab_add(t, "%.3g", p);
 		tab_add(t, "%s", verdict);
+		differs |= r && strcmp(verdict, "same") && strcmp(verdict, "few reps") &&
+			   strcmp(verdict, "missing");
 	}
+	return differs;
 }
 
 static void cmp_heading(enum report_format fmt, int level, const char *text, FILE *f)
@@ -373,8 +378,12 @@ static void cmp_constants(const struct cmp_set *set, const char *scn, int nruns,
 			s->name, cmp_num(s->v[0][0], num, sizeof(num)));
 	}
 	fclose(m);
+	if (k && fmt == FMT_HTML)
+		fprintf(f, "<details><summary>%d metrics identical in every repetition of every run</summary>\n", k);
 	if (k)
 		cmp_para(fmt, line, f);
+	if (k && fmt == FMT_HTML)
+		fputs("</details>\n", f);
 	free(line);
 }
 
@@ -409,22 +418,39 @@ int compare_write(const struct run *runs, int nruns, enum report_format fmt, dou
 	cmp_runs_table(runs, nruns, fmt, f);
 	for (int k = 0; k < runs[0].nscn; k++) {
 		const char *scn = runs[0].scn[k].name;
-		struct tab t = { .ncols = ARRAY_SIZE(head) };
-		int rows = 0;
+		struct tab t = { .ncols = ARRAY_SIZE(head) }, sig = { .ncols = ARRAY_SIZE(head) };
+		struct cmp_tally again[RUNS_MAX] = { 0 };
+		int rows = 0, sigrows = 0;
 
 		cmp_heading(fmt, 3, scn, f);
-		for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(head); i++) {
 			tab_add(&t, "%s", head[i]);
+			tab_add(&sig, "%s", head[i]);
+		}
 		for (int i = 0; i < set.ns; i++) {
 			if (strcmp(set.s[i].scn, scn) || cmp_constant(&set.s[i], nruns))
 				continue;
-			cmp_series_rows(&t, &set.s[i], nruns, threshold, tally);
 			rows++;
+			/* HTML: what differs first, every metric below it */
+			if (cmp_series_rows(&t, &set.s[i], nruns, threshold, tally) && fmt == FMT_HTML) {
+				cmp_series_rows(&sig, &set.s[i], nruns, threshold, again);
+				sigrows++;
+			}
 		}
+		if (fmt == FMT_HTML && nruns > 1)
+			fprintf(f, "<p>%d of %d metrics differ significantly from run A:</p>\n", sigrows, rows);
+		if (sigrows)
+			tab_print(&sig, fmt, f);
+		else
+			tab_free(&sig);
+		if (fmt == FMT_HTML && rows)
+			fprintf(f, "<details><summary>every metric (%d)</summary>\n", rows);
 		if (rows)
 			tab_print(&t, fmt, f);
 		else
 			tab_free(&t);
+		if (fmt == FMT_HTML && rows)
+			fputs("</details>\n", f);
 		cmp_constants(&set, scn, nruns, fmt, f);
 	}
 	cmp_heading(fmt, 3, "Summary", f);
