@@ -42,6 +42,8 @@ static void child(int how)
 		knob_set(path2, "0");
 		if (how == 1)
 			exit(0);
+		if (how == 4)
+			*(volatile int *)0 = 1;	/* a crash */
 		if (how == 2) {
 			freopen("/dev/null", "w", stderr);	/* the line is expected */
 			usage_error("bad input in test");
@@ -57,11 +59,11 @@ static void child(int how)
 
 int main(void)
 {
-	static const char *const how[] = { NULL, "normal exit", "usage error", "SIGTERM" };
+	static const char *const how[] = { NULL, "normal exit", "usage error", "SIGTERM", "SIGSEGV" };
 
 	snprintf(path, sizeof(path), "/tmp/migrace-knob.%d", getpid());
 	snprintf(path2, sizeof(path2), "/tmp/migrace-knob2.%d", getpid());
-	for (int i = 1; i <= 3; i++) {
+	for (int i = 1; i <= 4; i++) {
 		char a[128], b[128];
 
 		reset();

@@ -88,13 +88,25 @@ static void knob_signal(int sig)
 	raise(sig);
 }
 
+/* A crash cannot wind down: restore now, then die of the same signal. */
+static void knob_crash(int sig)
+{
+	knob_restore_all();
+	raise(sig);	/* SA_RESETHAND: the default action this time */
+}
+
 void knob_install_handlers(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int stop[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int crash[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
 	struct sigaction sa = { .sa_handler = knob_signal };
+	struct sigaction ca = { .sa_handler = knob_crash, .sa_flags = SA_RESETHAND };
 
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&ca.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(stop); i++)
+		sigaction(stop[i], &sa, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(crash); i++)
+		sigaction(crash[i], &ca, NULL);
 	atexit(knob_restore_all);
 }
