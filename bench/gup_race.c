@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "hist.h"
 #include "knob.h"
 #include "pin.h"
@@ -33,6 +34,9 @@
 #define GR_OP_LAT	256
 #define GR_INJECT_OP	2	/* the op of worker 0 the test hooks strike */
 #define GR_ALIGN	4096	/* O_DIRECT: transfers start and end on this */
+#define GR_PENDING	64	/* operations waiting for the trace to catch up */
+#define GR_TRACE_BATCH	4096
+#define GR_TRACE_STALE	1000000000ull	/* a migration entry open this long lost its end */
 #define NB_DIR		"/sys/kernel/debug/sched/numa_balancing/"
 #define NB_SYSCTL	"/proc/sys/kernel/numa_balancing"
 
@@ -41,7 +45,8 @@ enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
 enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT };
 
 static uint64_t opt_size, opt_block, opt_xfer;
-static int opt_threads, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
+static double opt_hang_s;
+static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
 static double opt_duration, opt_baseline;
 static const char *opt_driver, *opt_pin, *opt_file, *opt_inject;
 
@@ -49,6 +54,7 @@ static const struct opt gr_opts[] = {
 	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs a pinner thread" },
 	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads (each owns a share of the THPs); 0: one per CPU",
 	  0, 4096 },
+	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4", 0, 512 },
 	{ "duration", OPT_DOUBLE, &opt_duration, "10", "seconds of racing", 0.1, 1e7 },
 	{ "baseline", OPT_DOUBLE, &opt_baseline, "2", "seconds of pinning without migration first (latency baseline)",
 	  0, 1e6 },
@@ -59,29 +65,46 @@ static const struct opt gr_opts[] = {
 	{ "xfer", OPT_SIZE, &opt_xfer, "256K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
-	{ "hop-ms", OPT_INT, &opt_hop_ms, "300", "autonuma: pinner threads move to the next node this often", 1, 3600000 },
+	{ "hop-ms", OPT_INT, &opt_hop_ms, "300", "autonuma: the pinners of a THP and a thread touching it move to the next node this often", 1, 3600000 },
 	{ "scan-ms", OPT_INT, &opt_scan_ms, "20", "autonuma: NUMA balancing scan delay and minimum period for the run", 1, 100000 },
 	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
+	{ "hang-timeout", OPT_DOUBLE, &opt_hang_s, "120", "a thread without progress this long after the end is reported hung (fail)", 1, 1e6 },
 	{ "inject", OPT_STR, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation" },
 	{ NULL }
 };
 
 struct gr_stats {
 	uint64_t ops, ops_baseline, windows, win_overlap, win_node, win_moved;
+	uint64_t win_trace, win_trace_only;
 	uint64_t violations, bad_blocks, bytes_checked;
 	struct hist lat_base, lat_race, lat_window;
 };
 
+/* A race-phase operation whose trace windows are decided once the trace is read up to its end. */
+struct gr_pending {
+	uint64_t t0[2], t1[2];
+	size_t thp;
+	int b, nint;
+	bool counted;		/* a window already by the other two measures */
+};
+
 struct gr_worker {
 	pthread_t tid;
+	struct gr_pending pend[GR_PENDING];
+	unsigned int pend_head, pend_tail;
 	int idx;
 	struct pin_inst inst[GR_MAX_PINS];
 	struct gr_stats st[GR_MAX_PINS];
 	uint32_t gen;		/* the last generation written: gens[] keeps 32 bits */
 	bool ready;		/* backends open, THPs stamped */
-	uint64_t rng, ops, check_ns, check_bytes, hops;
+	pid_t tid_os;
+	const char *step;	/* what the worker is doing, for a hang report */
+	uint64_t step_since;
+	size_t slice_off, slice_len;	/* its bytes of each of its THPs */
+	int group, nr_own, cur_b, bound;
+	uint64_t hops;
+	uint64_t rng, ops, check_ns, check_bytes;
 	long cur_thp;		/* THP under a pin operation, -1: none (movers aim at it) */
-	int hop;
 	char *shadow;		/* test hook: the stale copy a broken pin would see */
 	uint64_t lat[GR_OP_LAT];
 	int nr_lat;
@@ -89,11 +112,21 @@ struct gr_worker {
 
 struct gr_mover {
 	pthread_t tid;
+	pid_t tid_os;
+	uint64_t since;		/* start of the current attempt */
 	int idx;
 	uint64_t turn, next;
 	uint64_t attempts, moved, refused, busy, elsewhere, other_status, errors;
-	int last_errno;
+	int last_errno, last_status;
 	struct hist lat_moved, lat_refused;
+};
+
+/* The autonuma driver: a thread that keeps touching its share of the THPs from one node, then the next. */
+struct gr_hopper {
+	pthread_t tid;
+	pid_t tid_os;
+	int idx, node;
+	uint64_t hops, touches;
 };
 
 struct gr_violation {
@@ -111,6 +144,8 @@ struct gr_violation {
 
 /* One pin operation in flight, for the window and the report. */
 struct gr_op {
+	uint64_t t0[2], t1[2];	/* its intervals holding or taking pins */
+	int nint;
 	size_t thp;
 	uint64_t region_off, op;
 	int node_before, b;
@@ -126,12 +161,24 @@ static struct {
 	enum gr_inject inject;
 	const struct pin_ops *pins[GR_MAX_PINS];
 	int nr_pins, nr_threads, nr_thp;
+	int sharers, groups;	/* pinners per THP; sets of THPs shared that way */
+	size_t slice;		/* bytes of a THP each sharer owns (the last one: the rest) */
 	size_t bs, xfer;
 	struct pin_conf conf;
 	uint32_t *gens;		/* generation of every block, written only by its owner */
 	struct race_thp *rt;
+	struct race_log *mig;	/* migration entries seen in the trace, per THP */
+	struct counters_sampler *tp_set, *tp_remove;
+	pthread_t tracer;
+	bool tracing, tracer_stop;
+	uint64_t trace_upto;	/* the trace is read up to here */
+	uint64_t trace_entries, trace_unpaired, trace_stale, trace_lost;
+	struct hist trace_entry_ns;
+	char trace_why[256];
 	struct gr_worker *w;
 	struct gr_mover *m;
+	struct gr_hopper *h;
+	int nr_hoppers;
 	int phase;
 	uint64_t t_start, t_race, t_end;
 	pthread_barrier_t ready;
@@ -186,6 +233,11 @@ static void gr_error(const char *fmt, ...)
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&gr.vlock);
+}
+
+static void gr_add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
 /* ---- integrity ---- */
@@ -274,6 +326,13 @@ static void gr_stamp(char *addr, size_t len, uint64_t roff, uint64_t gen)
 
 /* ---- one pin operation ---- */
 
+/* Published for the watchdog: a worker stuck in a call is named with its call. */
+static void gr_step(struct gr_worker *w, const char *step)
+{
+	__atomic_store_n(&w->step_since, now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->step, step, __ATOMIC_RELEASE);
+}
+
 static bool gr_inject_now(struct gr_worker *w, enum gr_inject kind)
 {
 	return gr.inject == kind && w->idx == 0 && w->ops == GR_INJECT_OP;
@@ -283,6 +342,7 @@ static bool gr_inject_now(struct gr_worker *w, enum gr_inject kind)
 static void gr_interval_begin(struct gr_op *o)
 {
 	o->node_before = gr_node_of(gr.r.addr + o->region_off);
+	o->t0[MIN(o->nint, 1)] = now_ns();
 	race_probe_begin(&gr.rt[o->thp], &o->probe);
 }
 
@@ -291,6 +351,8 @@ static void gr_interval_end(struct gr_op *o)
 	int after;
 
 	o->flags |= race_probe_end(&gr.rt[o->thp], &o->probe);
+	o->t1[MIN(o->nint, 1)] = now_ns();
+	o->nint = MIN(o->nint + 1, 2);
 	after = gr_node_of(gr.r.addr + o->region_off);
 	if (o->node_before >= 0 && after >= 0 && after != o->node_before)
 		o->node_changed = true;
@@ -317,6 +379,7 @@ static int gr_leg_out(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, 
 
 	gr_stamp(addr, len, o->region_off, gen);
 	p->nr_lat = 0;
+	gr_step(w, "out");
 	ret = p->ops->out(p, io, len);
 	gr_keep_lat(w, p);
 	if (ret)
@@ -334,6 +397,7 @@ static int gr_leg_in(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 
 	stamp_write_range(p->bounce, len, gr.bs, o->region_off, gen);
 	p->nr_lat = 0;
+	gr_step(w, "in");
 	ret = p->ops->in(p, io, len);
 	gr_keep_lat(w, p);
 	if (ret)
@@ -378,6 +442,7 @@ static int gr_pinned(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 
 	gr_interval_begin(o);
 	p->nr_lat = 0;
+	gr_step(w, "pin");
 	ret = p->ops->pin(p, io, len);
 	gr_keep_lat(w, p);
 	if (ret) {
@@ -386,11 +451,69 @@ static int gr_pinned(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 	}
 	for (int i = 0; i < rounds && !ret; i++)
 		ret = gr_legs(w, o, p, io, len, false);
+	gr_step(w, "unpin");
 	ret2 = p->ops->unpin(p);
 	if (ret2 && !ret)
 		ret = gr_fail_call(w, p, ret2);
 	gr_interval_end(o);
 	return ret;
+}
+
+/* ---- trace windows: operations against the kernel's migration entries ---- */
+
+static void gr_trace_wait(uint64_t t)
+{
+	while (__atomic_load_n(&gr.trace_upto, __ATOMIC_ACQUIRE) < t)
+		usleep(1000);
+}
+
+static void gr_resolve_one(struct gr_worker *w, const struct gr_pending *p)
+{
+	struct gr_stats *s = &w->st[p->b];
+	bool hit = false;
+
+	for (int i = 0; i < p->nint; i++)
+		hit |= race_log_overlaps(&gr.mig[p->thp], p->t0[i], p->t1[i]);
+	if (!hit)
+		return;
+	s->win_trace++;
+	if (!p->counted) {
+		s->windows++;
+		s->win_trace_only++;
+	}
+}
+
+/* Decides the operations the trace has caught up with; all of them when wait. */
+static void gr_resolve(struct gr_worker *w, bool wait)
+{
+	while (w->pend_tail != w->pend_head) {
+		const struct gr_pending *p = &w->pend[w->pend_tail % GR_PENDING];
+		uint64_t end = p->t1[p->nint - 1];
+
+		if (wait)
+			gr_trace_wait(end);
+		else if (__atomic_load_n(&gr.trace_upto, __ATOMIC_ACQUIRE) < end)
+			return;
+		gr_resolve_one(w, p);
+		w->pend_tail++;
+	}
+}
+
+static void gr_defer(struct gr_worker *w, const struct gr_op *o, bool counted)
+{
+	struct gr_pending *p;
+
+	if (!gr.tracing || !o->nint)
+		return;
+	if (w->pend_head - w->pend_tail == GR_PENDING)
+		gr_trace_wait(w->pend[w->pend_tail % GR_PENDING].t1[0]);
+	gr_resolve(w, false);
+	if (w->pend_head - w->pend_tail == GR_PENDING)
+		gr_resolve(w, true);
+	p = &w->pend[w->pend_head++ % GR_PENDING];
+	*p = (struct gr_pending){ .thp = o->thp, .b = o->b, .nint = o->nint, .counted = counted };
+	memcpy(p->t0, o->t0, sizeof(p->t0));
+	memcpy(p->t1, o->t1, sizeof(p->t1));
 }
 
 static void gr_account(struct gr_worker *w, struct gr_op *o, int phase0)
@@ -409,6 +532,7 @@ static void gr_account(struct gr_worker *w, struct gr_op *o, int phase0)
 		s->win_overlap += !!(o->flags & RACE_OVERLAP);
 		s->win_node += o->node_changed;
 		s->win_moved += !!(o->flags & RACE_MOVED);
+		gr_defer(w, o, window);
 		h = &s->lat_race;
 	}
 	/* An instance's first operation warms it up: not measured. */
@@ -429,8 +553,8 @@ static int gr_op(struct gr_worker *w, int b, size_t thp)
 	int phase0 = gr_phase(), ret;
 	char *addr, *io;
 
-	slots = (gr.r.thp_size - len) / GR_ALIGN + 1;
-	off = gr_rand(w) % slots * GR_ALIGN;
+	slots = (w->slice_len - len) / GR_ALIGN + 1;
+	off = w->slice_off + gr_rand(w) % slots * GR_ALIGN;
 	o.region_off = thp * gr.r.thp_size + off;
 	addr = io = gr.r.addr + o.region_off;
 	if (gr_inject_now(w, GR_INJECT_STALE)) {
@@ -439,6 +563,7 @@ static int gr_op(struct gr_worker *w, int b, size_t thp)
 		io = w->shadow;
 	}
 	w->nr_lat = 0;
+	w->cur_b = b;
 	__atomic_store_n(&w->cur_thp, (long)thp, __ATOMIC_RELEASE);
 	if (p->ops->holds_pin)
 		ret = gr_pinned(w, &o, p, io, len);
@@ -450,27 +575,73 @@ static int gr_op(struct gr_worker *w, int b, size_t thp)
 	return ret;
 }
 
-/* ---- pinner threads ---- */
+/* ---- the autonuma driver ---- */
 
-static void gr_hop(struct gr_worker *w, uint64_t now, uint64_t *next)
+/*
+ * The pinners sharing a set of THPs and a hopper touching them all live on
+ * one node, and every --hop-ms all of them move to the next: the THPs'
+ * NUMA hinting faults then come from one node after another (passing the
+ * two-fault filter), and NUMA balancing migrates them from one thread's
+ * fault while the others pin them.
+ */
+static int gr_group_node(int group)
 {
-	if (!(gr.driver & GR_AUTONUMA) || gr.nr_cpu_nodes < 2 || now < *next)
-		return;
-	*next = now + opt_hop_ms * 1000000ull;
-	w->hop = (w->hop + 1) % gr.nr_cpu_nodes;
-	if (!numa_run_on_node(gr.cpu_nodes[w->hop]))
-		w->hops++;
+	uint64_t hop = (now_ns() - gr.t_race) / (opt_hop_ms * 1000000ull);
+
+	return gr.cpu_nodes[(group + hop) % gr.nr_cpu_nodes];
 }
 
-/* Every block of the worker's THPs, as the last write left it. */
+/* Moves the calling thread to its group's node when that changed; 1 if it moved. */
+static int gr_follow(int group, int *bound)
+{
+	int node;
+
+	if (!gr.nr_hoppers || gr_phase() != GR_RACE)
+		return 0;
+	node = gr_group_node(group);
+	if (node == *bound)
+		return 0;
+	*bound = node;
+	return !numa_run_on_node(node);
+}
+
+/* A hopper makes sure its THPs fault soon after NUMA balancing's scanner armed them. */
+static void *gr_hopper_main(void *arg)
+{
+	struct gr_hopper *h = arg;
+
+	h->tid_os = gettid();
+	h->node = -1;
+	while (gr_phase() < GR_STOP) {
+		if (gr_phase() != GR_RACE) {
+			usleep(5000);
+			continue;
+		}
+		h->hops += gr_follow(h->idx, &h->node);
+		for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
+			(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size + 64);
+		h->touches++;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/* ---- pinner threads ---- */
+
+static size_t gr_own_thp(const struct gr_worker *w, int j)
+{
+	return w->group + (size_t)j * gr.groups;
+}
+
+/* Every block of the worker's slices, as the last write left it. */
 static void gr_sweep(struct gr_worker *w)
 {
-	for (int k = w->idx; k < gr.nr_thp; k += gr.nr_threads) {
-		size_t roff = (size_t)k * gr.r.thp_size;
-		struct gr_op o = { .thp = k, .region_off = roff, .b = -1, .op = w->ops };
+	for (int j = 0; j < w->nr_own; j++) {
+		size_t k = gr_own_thp(w, j), roff = k * gr.r.thp_size + w->slice_off;
+		struct gr_op o = { .thp = k, .b = -1, .op = w->ops };
 
 		o.node_before = gr_node_of(gr.r.addr + roff);
-		for (size_t off = 0; off < gr.r.thp_size; off += gr.bs) {
+		for (size_t off = 0; off < w->slice_len; off += gr.bs) {
 			uint32_t gen = gr.gens[(roff + off) / gr.bs];
 
 			o.region_off = roff + off;
@@ -482,6 +653,12 @@ static void gr_sweep(struct gr_worker *w)
 
 static int gr_worker_setup(struct gr_worker *w)
 {
+	w->tid_os = gettid();
+	w->group = w->idx / gr.sharers;
+	w->slice_off = (w->idx % gr.sharers) * gr.slice;
+	w->slice_len = w->idx % gr.sharers == gr.sharers - 1 ?
+		       gr.r.thp_size - w->slice_off : gr.slice;
+	w->nr_own = (gr.nr_thp - w->group + gr.groups - 1) / gr.groups;
 	for (int b = 0; b < gr.nr_pins; b++) {
 		off_t slot = ((off_t)w->idx * gr.nr_pins + b) * gr.xfer;
 		int ret = pin_open(&w->inst[b], gr.pins[b], &gr.conf, slot);
@@ -491,9 +668,11 @@ static int gr_worker_setup(struct gr_worker *w)
 			return ret;
 		}
 	}
-	for (int k = w->idx; k < gr.nr_thp; k += gr.nr_threads)
-		gr_stamp(gr.r.addr + (size_t)k * gr.r.thp_size, gr.r.thp_size,
-			 (size_t)k * gr.r.thp_size, 1);
+	for (int j = 0; j < w->nr_own; j++) {
+		size_t roff = gr_own_thp(w, j) * gr.r.thp_size + w->slice_off;
+
+		gr_stamp(gr.r.addr + roff, w->slice_len, roff, 1);
+	}
 	w->gen = 1;
 	w->ready = true;
 	return 0;
@@ -502,23 +681,25 @@ static int gr_worker_setup(struct gr_worker *w)
 static void *gr_worker_main(void *arg)
 {
 	struct gr_worker *w = arg;
-	int nown = (gr.nr_thp - w->idx + gr.nr_threads - 1) / gr.nr_threads;
-	uint64_t next_hop = 0;
 	int ret = gr_worker_setup(w);
 
 	pthread_barrier_wait(&gr.ready);
+	w->bound = -1;
 	while (!ret && gr_phase() < GR_STOP) {
 		int b = w->ops % gr.nr_pins;
-		size_t thp = w->idx + (w->ops / gr.nr_pins) % nown * gr.nr_threads;
 
-		if (gr_phase() == GR_RACE)
-			gr_hop(w, now_ns(), &next_hop);
-		ret = gr_op(w, b, thp);
+		w->hops += gr_follow(w->group, &w->bound);
+		ret = gr_op(w, b, gr_own_thp(w, w->ops / gr.nr_pins % w->nr_own));
 	}
+	gr_step(w, "waiting for the trace");
+	gr_resolve(w, true);
+	gr_step(w, "final sweep");
 	if (w->ready)
 		gr_sweep(w);
+	gr_step(w, "teardown");
 	for (int b = 0; b < gr.nr_pins; b++)
 		pin_close(&w->inst[b]);
+	gr_step(w, NULL);
 	return NULL;
 }
 
@@ -562,6 +743,7 @@ static void gr_move_one(struct gr_mover *m, size_t k)
 
 	race_attempt_begin(&gr.rt[k]);
 	t0 = now_ns();
+	__atomic_store_n(&m->since, t0, __ATOMIC_RELAXED);
 	ret = move_pages(0, 1, &addr, &target, &status, MPOL_MF_MOVE);
 	if (ret < 0)
 		ret = -errno;
@@ -586,6 +768,7 @@ static void gr_move_one(struct gr_mover *m, size_t k)
 		m->elsewhere++;
 	} else {
 		m->other_status++;
+		m->last_status = status;
 	}
 }
 
@@ -593,6 +776,7 @@ static void *gr_mover_main(void *arg)
 {
 	struct gr_mover *m = arg;
 
+	m->tid_os = gettid();
 	while (gr_phase() < GR_STOP) {
 		if (gr_phase() != GR_RACE) {
 			usleep(5000);
@@ -601,6 +785,201 @@ static void *gr_mover_main(void *arg)
 		gr_move_one(m, gr_mover_target(m));
 	}
 	return NULL;
+}
+
+/*
+ * Small stacks: NUMA balancing's scanner charges a VMA's whole length to its
+ * scan budget when it arms any page in it, and 8 MiB stacks would use the
+ * budget up before the scan reaches the region.
+ */
+static const pthread_attr_t *gr_thread_attr(void)
+{
+	static pthread_attr_t attr;
+	static bool done;
+
+	if (!done) {
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 << 10);
+		done = true;
+	}
+	return &attr;
+}
+
+/* ---- the trace reader ---- */
+
+static void gr_trace_event(const struct counters_rec *r, bool set)
+{
+	uintptr_t a = r->field[0], base = (uintptr_t)gr.r.addr;
+	struct race_log *l;
+	uint64_t start;
+
+	if (a < base || a >= base + gr.r.size || (a - base) % gr.r.thp_size)
+		return;
+	l = &gr.mig[(a - base) / gr.r.thp_size];
+	if (set) {
+		race_log_open(l, r->time_ns);
+		return;
+	}
+	if (race_log_close(l, r->time_ns, &start)) {
+		gr.trace_unpaired++;
+		return;
+	}
+	gr.trace_entries++;
+	hist_add(&gr.trace_entry_ns, r->time_ns - start);
+}
+
+/* Records read but not applied yet: later than the time the reading began. */
+struct gr_trace_buf {
+	struct counters_rec *rec;
+	size_t n, cap;
+};
+
+/* Everything the sampler holds; false when out of memory. */
+static bool gr_trace_fill(struct counters_sampler *s, struct gr_trace_buf *b)
+{
+	int got;
+
+	do {
+		if (b->cap - b->n < GR_TRACE_BATCH) {
+			void *p = realloc(b->rec, (b->cap + GR_TRACE_BATCH) * sizeof(*b->rec));
+
+			if (!p)
+				return false;
+			b->rec = p;
+			b->cap += GR_TRACE_BATCH;
+		}
+		got = counters_sample_read(s, b->rec + b->n, GR_TRACE_BATCH);
+		b->n += got;
+	} while (got == GR_TRACE_BATCH);
+	return true;
+}
+
+static int gr_rec_cmp(const void *a, const void *b)
+{
+	const struct counters_rec *x = a, *y = b;
+
+	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+}
+
+static void gr_trace_keep(struct gr_trace_buf *b, size_t used)
+{
+	memmove(b->rec, b->rec + used, (b->n - used) * sizeof(*b->rec));
+	b->n -= used;
+}
+
+/*
+ * Every record up to upto is in the buffers once reading began after upto:
+ * those are applied in time order (an entry's end never before its start),
+ * later ones wait for the next round.
+ */
+static void gr_trace_apply(struct gr_trace_buf *set, struct gr_trace_buf *rm, uint64_t upto)
+{
+	size_t i = 0, j = 0;
+
+	qsort(set->rec, set->n, sizeof(*set->rec), gr_rec_cmp);
+	qsort(rm->rec, rm->n, sizeof(*rm->rec), gr_rec_cmp);
+	for (;;) {
+		bool s = i < set->n && set->rec[i].time_ns <= upto;
+		bool r = j < rm->n && rm->rec[j].time_ns <= upto;
+
+		if (s && (!r || set->rec[i].time_ns <= rm->rec[j].time_ns))
+			gr_trace_event(&set->rec[i++], true);
+		else if (r)
+			gr_trace_event(&rm->rec[j++], false);
+		else
+			break;
+	}
+	gr_trace_keep(set, i);
+	gr_trace_keep(rm, j);
+}
+
+/* Once records were lost, an entry whose end may be among them must not pass as a migration for ever. */
+static void gr_trace_expire(uint64_t now)
+{
+	for (int k = 0; k < gr.nr_thp; k++) {
+		uint64_t open = __atomic_load_n(&gr.mig[k].open, __ATOMIC_RELAXED), start;
+
+		if (open && now - open > GR_TRACE_STALE &&
+		    counters_sample_lost(gr.tp_set) + counters_sample_lost(gr.tp_remove)) {
+			race_log_close(&gr.mig[k], open, &start);
+			gr.trace_stale++;
+		}
+	}
+}
+
+static void *gr_tracer_main(void *arg)
+{
+	struct gr_trace_buf set = { 0 }, rm = { 0 };
+
+	for (;;) {
+		bool last = __atomic_load_n(&gr.tracer_stop, __ATOMIC_ACQUIRE);
+		uint64_t upto = now_ns();
+
+		if (!gr_trace_fill(gr.tp_set, &set) || !gr_trace_fill(gr.tp_remove, &rm)) {
+			gr_error("out of memory reading the trace");
+			last = true;
+		}
+		gr_trace_apply(&set, &rm, upto);
+		gr_trace_expire(upto);
+		__atomic_store_n(&gr.trace_upto, upto, __ATOMIC_RELEASE);
+		if (last)
+			break;
+		usleep(2000);
+	}
+	/* Nobody waits for a trace that is no longer read. */
+	__atomic_store_n(&gr.trace_upto, UINT64_MAX, __ATOMIC_RELEASE);
+	free(set.rec);
+	free(rm.rec);
+	return NULL;
+}
+
+/* Before any thread starts: the samplers follow the threads started later. */
+static void gr_trace_open(void)
+{
+	static const char *const addr[] = { "addr", NULL };
+	char why[200];
+
+	hist_init(&gr.trace_entry_ns);
+	gr.tp_set = counters_sample_open("thp:set_migration_pmd", addr, 0, why, sizeof(why));
+	if (gr.tp_set)
+		gr.tp_remove = counters_sample_open("thp:remove_migration_pmd", addr, 0,
+						    why, sizeof(why));
+	gr.mig = calloc(gr.nr_thp, sizeof(*gr.mig));
+	if (!gr.tp_set || !gr.tp_remove || !gr.mig) {
+		snprintf(gr.trace_why, sizeof(gr.trace_why), "%s", gr.mig ? why : "out of memory");
+		counters_sample_close(gr.tp_set);
+		gr.tp_set = NULL;
+		return;
+	}
+	gr.tracing = !pthread_create(&gr.tracer, gr_thread_attr(), gr_tracer_main, NULL);
+}
+
+static void gr_trace_close(void)
+{
+	if (!gr.tracing)
+		return;
+	__atomic_store_n(&gr.tracer_stop, true, __ATOMIC_RELEASE);
+	pthread_join(gr.tracer, NULL);
+	gr.trace_lost = counters_sample_lost(gr.tp_set) + counters_sample_lost(gr.tp_remove);
+	counters_sample_close(gr.tp_set);
+	counters_sample_close(gr.tp_remove);
+}
+
+static json_object *gr_trace_json(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "available", json_object_new_boolean(gr.tracing));
+	if (!gr.tracing) {
+		json_object_object_add(o, "why", json_object_new_string(gr.trace_why));
+		return o;
+	}
+	gr_add_u64(o, "migration_entries", gr.trace_entries);
+	gr_add_u64(o, "unpaired_ends", gr.trace_unpaired);
+	gr_add_u64(o, "lost_ends", gr.trace_stale);
+	gr_add_u64(o, "lost_records", gr.trace_lost);
+	json_object_object_add(o, "entry_duration", hist_to_json(&gr.trace_entry_ns, "ns"));
+	return o;
 }
 
 /* ---- setup and options ---- */
@@ -665,15 +1044,27 @@ static void gr_validate(struct run_ctx *ctx)
 	gr.driver = gr_parse_driver(opt_driver);
 	gr_parse_pins();
 	gr.nr_threads = opt_threads ? opt_threads : MAX(ctx->topo.nr_cpus, 1);
+	gr.sharers = opt_sharers;
+	for (int s = MIN(gr.nr_threads, 4); !gr.sharers; s--)
+		if (gr.nr_threads % s == 0)
+			gr.sharers = s;
+	if (gr.nr_threads % gr.sharers)
+		usage_error("--sharers %d does not divide the %d pinner threads", gr.sharers,
+			    gr.nr_threads);
+	if ((size_t)gr.sharers > thp / GR_ALIGN)
+		usage_error("--sharers %d: a THP has only %zu pages to share", gr.sharers,
+			    thp / GR_ALIGN);
+	gr.groups = gr.nr_threads / gr.sharers;
+	gr.slice = thp / gr.sharers / GR_ALIGN * GR_ALIGN;
 	if (!opt_size)
-		opt_size = (uint64_t)gr.nr_threads * 4 * thp;
+		opt_size = (uint64_t)gr.groups * 4 * thp;
 	if (opt_size % thp)
 		usage_error("--size %llu is not a multiple of the THP size %zu",
 			    (unsigned long long)opt_size, thp);
 	gr.nr_thp = opt_size / thp;
-	if (gr.nr_thp < gr.nr_threads)
-		usage_error("--size %llu holds %d THPs: fewer than the %d pinner threads",
-			    (unsigned long long)opt_size, gr.nr_thp, gr.nr_threads);
+	if (gr.nr_thp < gr.groups)
+		usage_error("--size %llu holds %d THPs: fewer than the %d groups of %d sharers",
+			    (unsigned long long)opt_size, gr.nr_thp, gr.groups, gr.sharers);
 	if (opt_block < STAMP_MIN_BLOCK || opt_block > GR_ALIGN || (opt_block & (opt_block - 1)))
 		usage_error("--block %llu: must be a power of two from %d to %d",
 			    (unsigned long long)opt_block, STAMP_MIN_BLOCK, GR_ALIGN);
@@ -681,7 +1072,7 @@ static void gr_validate(struct run_ctx *ctx)
 		usage_error("--xfer %llu: must be a multiple of %d and at most the THP size %zu",
 			    (unsigned long long)opt_xfer, GR_ALIGN, thp);
 	gr.bs = opt_block;
-	gr.xfer = opt_xfer;
+	gr.xfer = MIN(opt_xfer, gr.slice);	/* a transfer stays in its slice */
 	if (opt_movers > gr.nr_thp)
 		usage_error("--movers %d: more than the %d THPs", opt_movers, gr.nr_thp);
 	gr.inject = !opt_inject ? GR_INJECT_NONE :
@@ -807,9 +1198,10 @@ static bool gr_numa_balancing(json_object *set, bool on)
 	gr_knob(set, NB_SYSCTL, "numa_balancing", 1);
 	gr_knob(set, NB_DIR "scan_delay_ms", "scan_delay_ms", opt_scan_ms);
 	gr_knob(set, NB_DIR "scan_period_min_ms", "scan_period_min_ms", opt_scan_ms);
-	gr_knob(set, NB_DIR "scan_period_max_ms", "scan_period_max_ms", opt_scan_ms * 10);
+	gr_knob(set, NB_DIR "scan_period_max_ms", "scan_period_max_ms", opt_scan_ms);
+	/* The kernel scans at most 2560 MB/s: a smaller scan size allows shorter periods. */
 	gr_knob(set, NB_DIR "scan_size_mb", "scan_size_mb",
-		MAX(256, (long long)(gr.r.size >> 20)));
+		MAX(32, 2 * (long long)(gr.r.size >> 20)));
 	return read_ll(NB_SYSCTL, 0) > 0;
 }
 
@@ -852,12 +1244,15 @@ static int gr_start_threads(void)
 		gr.w[i].idx = i;
 		gr.w[i].cur_thp = -1;
 		gr.w[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1);
-		gr.w[i].hop = i % MAX(gr.nr_cpu_nodes, 1);
-		ret = pthread_create(&gr.w[i].tid, NULL, gr_worker_main, &gr.w[i]);
+		ret = pthread_create(&gr.w[i].tid, gr_thread_attr(), gr_worker_main, &gr.w[i]);
+	}
+	for (int i = 0; i < gr.nr_hoppers && !ret; i++) {
+		gr.h[i].idx = i;
+		ret = pthread_create(&gr.h[i].tid, gr_thread_attr(), gr_hopper_main, &gr.h[i]);
 	}
 	for (int i = 0; i < gr_nr_movers() && !ret; i++) {
 		gr.m[i].idx = i;
-		ret = pthread_create(&gr.m[i].tid, NULL, gr_mover_main, &gr.m[i]);
+		ret = pthread_create(&gr.m[i].tid, gr_thread_attr(), gr_mover_main, &gr.m[i]);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
@@ -868,13 +1263,69 @@ static int gr_start_threads(void)
 	return 0;
 }
 
-static void gr_join(void)
+/* A thread that makes no progress for --hang-timeout seconds is a finding: named, with its kernel stack. */
+static bool gr_join_watch(pthread_t t, pid_t tid, const char *who, const char *step,
+			  const uint64_t *since, json_object *hung)
 {
+	for (;;) {
+		struct timespec ts;
+		json_object *o;
+		char stack[2048], path[64];
+		double idle;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (!pthread_timedjoin_np(t, NULL, &ts))
+			return true;
+		idle = (now_ns() - __atomic_load_n(since, __ATOMIC_RELAXED)) / 1e9;
+		if (idle < opt_hang_s)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", (int)tid);
+		if (read_text(path, stack, sizeof(stack)) < 0)
+			snprintf(stack, sizeof(stack), "unreadable (not root?)");
+		o = json_object_new_object();
+		json_object_object_add(o, "thread", json_object_new_string(who));
+		json_object_object_add(o, "step", step ? json_object_new_string(step) : NULL);
+		json_object_object_add(o, "seconds", json_object_new_double(idle));
+		json_object_object_add(o, "kernel_stack", json_object_new_string(stack));
+		json_object_array_add(hung, o);
+		gr_error("%s hung for %.0f s%s%s", who, idle, step ? " in " : "", step ?: "");
+		printf("gup-race: %s hung for %.0f s in %s; kernel stack:\n%s\n", who, idle,
+		       step ?: "?", stack);
+		return false;
+	}
+}
+
+/* Returns the number of threads that did not end. */
+static int gr_join(json_object *hung)
+{
+	uint64_t stop = now_ns();
+	char who[96];
+	int lost = 0;
+
 	gr_set_phase(GR_STOP);
-	for (int i = 0; i < gr.nr_threads; i++)
-		pthread_join(gr.w[i].tid, NULL);
-	for (int i = 0; i < gr_nr_movers(); i++)
-		pthread_join(gr.m[i].tid, NULL);
+	for (int i = 0; i < gr.nr_threads; i++) {
+		struct gr_worker *w = &gr.w[i];
+		const char *step = __atomic_load_n(&w->step, __ATOMIC_ACQUIRE);
+
+		snprintf(who, sizeof(who), "worker %d (%s)", i,
+			 w->ready ? gr.pins[w->cur_b]->name : "setting up");
+		lost += !gr_join_watch(w->tid, w->tid_os, who, step, &w->step_since, hung);
+	}
+	for (int i = 0; i < gr_nr_movers(); i++) {
+		snprintf(who, sizeof(who), "mover %d (move_pages)", i);
+		lost += !gr_join_watch(gr.m[i].tid, gr.m[i].tid_os, who, "move_pages",
+				       &gr.m[i].since, hung);
+	}
+	for (int i = 0; i < gr.nr_hoppers; i++) {
+		snprintf(who, sizeof(who), "hopper %d", i);
+		lost += !gr_join_watch(gr.h[i].tid, gr.h[i].tid_os, who, "touching", &stop, hung);
+	}
+	return lost;
 }
 
 /* ---- results ---- */
@@ -887,6 +1338,8 @@ static void gr_stats_merge(struct gr_stats *d, const struct gr_stats *s)
 	d->win_overlap += s->win_overlap;
 	d->win_node += s->win_node;
 	d->win_moved += s->win_moved;
+	d->win_trace += s->win_trace;
+	d->win_trace_only += s->win_trace_only;
 	d->violations += s->violations;
 	d->bad_blocks += s->bad_blocks;
 	d->bytes_checked += s->bytes_checked;
@@ -895,10 +1348,6 @@ static void gr_stats_merge(struct gr_stats *d, const struct gr_stats *s)
 	hist_merge(&d->lat_window, &s->lat_window);
 }
 
-static void gr_add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
 
 static json_object *gr_violation_json(const struct gr_violation *v)
 {
@@ -952,6 +1401,10 @@ static json_object *gr_pin_json(int b, const struct gr_stats *s, double race_s)
 	gr_add_u64(o, "windows_migration_overlap", s->win_overlap);
 	gr_add_u64(o, "windows_node_changed", s->win_node);
 	gr_add_u64(o, "windows_moved", s->win_moved);
+	json_object_object_add(o, "windows_migration_entry",
+			       gr.tracing ? json_object_new_int64(s->win_trace) : NULL);
+	json_object_object_add(o, "windows_migration_entry_only",
+			       gr.tracing ? json_object_new_int64(s->win_trace_only) : NULL);
 	gr_add_u64(o, "violations", s->violations);
 	gr_add_u64(o, "bad_blocks", s->bad_blocks);
 	gr_add_u64(o, "bytes_checked", s->bytes_checked);
@@ -980,6 +1433,7 @@ static json_object *gr_mover_json(double race_s)
 		t.other_status += m->other_status;
 		t.errors += m->errors;
 		t.last_errno = m->last_errno ?: t.last_errno;
+		t.last_status = m->last_status ?: t.last_status;
 		hist_merge(&t.lat_moved, &m->lat_moved);
 		hist_merge(&t.lat_refused, &m->lat_refused);
 	}
@@ -992,6 +1446,8 @@ static json_object *gr_mover_json(double race_s)
 	gr_add_u64(o, "errors", t.errors);
 	if (t.last_errno)
 		json_object_object_add(o, "last_error", json_object_new_string(strerror(t.last_errno)));
+	if (t.other_status)
+		json_object_object_add(o, "last_other_status", json_object_new_int(t.last_status));
 	json_object_object_add(o, "attempts_per_s",
 			       json_object_new_double(race_s > 0 ? t.attempts / race_s : 0));
 	json_object_object_add(lat, "moved", hist_to_json(&t.lat_moved, "ns"));
@@ -1035,7 +1491,7 @@ static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct
 	json_object *pins = json_object_new_object();
 	struct gr_stats *all = calloc(gr.nr_pins + 1, sizeof(*all));
 	double race_s = gr.t_race ? (gr.t_end - gr.t_race) / 1e9 : 0;
-	uint64_t windows = 0, ops = 0, cbytes = 0, cns = 0, hops = 0;
+	uint64_t windows = 0, ops = 0, cbytes = 0, cns = 0, hops = 0, touches = 0;
 
 	printf("  %-17s %8s %8s %8s %6s %5s  %15s %15s %15s\n", "backend", "ops", "windows",
 	       "win/s", "moved", "viol", "baseline us", "racing us", "in window us");
@@ -1055,7 +1511,6 @@ static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct
 	for (int i = 0; i < gr.nr_threads; i++) {
 		cbytes += gr.w[i].check_bytes;
 		cns += gr.w[i].check_ns;
-		hops += gr.w[i].hops;
 	}
 	result_metric(ctx->res, "violations", json_object_new_int64(gr.violations));
 	result_metric(ctx->res, "race_windows", json_object_new_int64(windows));
@@ -1066,8 +1521,17 @@ static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct
 	result_metric(ctx->res, "backends", pins);
 	result_metric(ctx->res, "backends_unavailable", unav);
 	result_metric(ctx->res, "move_pages", gr_mover_json(race_s));
+	for (int i = 0; i < gr.nr_threads; i++)
+		hops += gr.w[i].hops;
+	for (int i = 0; i < gr.nr_hoppers; i++) {
+		hops += gr.h[i].hops;
+		touches += gr.h[i].touches;
+	}
+	result_metric(ctx->res, "autonuma_hoppers", json_object_new_int(gr.nr_hoppers));
 	result_metric(ctx->res, "autonuma_hops", json_object_new_int64(hops));
+	result_metric(ctx->res, "autonuma_touch_rounds", json_object_new_int64(touches));
 	result_metric(ctx->res, "tunables", knobs);
+	result_metric(ctx->res, "trace", gr_trace_json());
 	result_metric(ctx->res, "vmstat_baseline", vmstat_delta_json(v0, v1, vmstat_numa_names));
 	result_metric(ctx->res, "vmstat", vmstat_delta_json(v1, v2, vmstat_numa_names));
 	result_metric(ctx->res, "stamp_check_gbps_per_thread",
@@ -1137,6 +1601,11 @@ static int gr_prepare(struct run_ctx *ctx)
 	for (int i = 0; i < ctx->topo.nr_nodes; i++)
 		if (topo_node_has_cpus(ctx->topo.nodes[i]))
 			gr.cpu_nodes[gr.nr_cpu_nodes++] = ctx->topo.nodes[i];
+	if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes >= 2)
+		gr.nr_hoppers = gr.groups;
+	gr.h = calloc(MAX(gr.nr_hoppers, 1), sizeof(*gr.h));
+	if (!gr.h)
+		return -1;
 	return 0;
 }
 
@@ -1198,10 +1667,11 @@ static void gr_verdict(struct run_ctx *ctx)
 static int gr_run(struct run_ctx *ctx)
 {
 	struct vmstat v0, v1, v2;
-	json_object *unav, *knobs = json_object_new_object();
+	json_object *unav, *knobs = json_object_new_object(), *hung = json_object_new_array();
 	char why[256];
 	const char *nofile;
 	bool autonuma_ok = true;
+	int lost;
 
 	gr.ctx = ctx;
 	gr.conf.fd = -1;
@@ -1227,6 +1697,7 @@ static int gr_run(struct run_ctx *ctx)
 	gr_params(ctx);
 	gr_numa_balancing(knobs, false);
 	vmstat_read(&v0);
+	gr_trace_open();
 	gr_start_threads();
 	gr.t_start = now_ns();
 	gr_set_phase(GR_BASELINE);
@@ -1242,11 +1713,15 @@ static int gr_run(struct run_ctx *ctx)
 	}
 	gr.t_end = now_ns();
 	vmstat_read(&v2);
-	gr_join();
+	lost = gr_join(hung);
+	gr_trace_close();
+	result_metric(ctx->res, "hung_threads", hung);
 	knob_restore_all();	/* before the report: the machine is back as it was */
 	gr_check_machine(ctx, autonuma_ok);
 	gr_report(ctx, &v0, &v1, &v2, unav, knobs);
 	gr_verdict(ctx);
+	if (lost)
+		return 0;	/* hung threads may still use the region: the exit takes it */
 out:
 	region_free(&gr.r);
 	if (gr.conf.fd >= 0)

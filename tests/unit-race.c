@@ -75,6 +75,28 @@ int main(void)
 	tap_ok(probe(&t, end_refused) == RACE_OVERLAP, "...ending refused inside the next: overlap");
 	tap_ok(probe(&t, NULL) == 0, "after it: no window again");
 
+	{
+		struct race_log l = { 0 };
+		uint64_t a = 0;
+
+		tap_ok(!race_log_overlaps(&l, 0, 1000), "empty log: no overlap");
+		tap_ok(race_log_close(&l, 50, &a) == -1, "closing with none open is refused");
+		race_log_open(&l, 100);
+		tap_ok(race_log_overlaps(&l, 150, 160) && !race_log_overlaps(&l, 10, 90),
+		       "an open entry overlaps what comes after its start only");
+		tap_ok(race_log_close(&l, 200, &a) == 0 && a == 100, "closed: [100, 200]");
+		tap_ok(race_log_overlaps(&l, 190, 300) && race_log_overlaps(&l, 0, 100) &&
+		       race_log_overlaps(&l, 120, 130) && !race_log_overlaps(&l, 201, 300) &&
+		       !race_log_overlaps(&l, 0, 99), "closed interval: overlap exactly at its edges and inside");
+		for (uint64_t t = 1000; t < 1000 + 20 * 10; t += 10) {
+			race_log_open(&l, t);
+			race_log_close(&l, t + 5, &a);
+		}
+		tap_ok(race_log_overlaps(&l, 1192, 1192) && !race_log_overlaps(&l, 1196, 1199) &&
+		       !race_log_overlaps(&l, 100, 200), "the last %d intervals are kept, older ones dropped",
+		       RACE_LOG_LEN);
+	}
+
 	/* With a mover running flat out, an interval holding a full attempt must see it. */
 	pthread_create(&th, NULL, mover, NULL);
 	for (int i = 0; i < 1000; i++) {

@@ -39,3 +39,63 @@ unsigned int race_probe_end(const struct race_thp *t, const struct race_probe *p
 		f |= RACE_MOVED;
 	return f;
 }
+
+static void race_log_write(struct race_log *l, bool begin)
+{
+	__atomic_add_fetch(&l->seq, 1, begin ? __ATOMIC_ACQ_REL : __ATOMIC_RELEASE);
+}
+
+void race_log_open(struct race_log *l, uint64_t t)
+{
+	race_log_write(l, true);
+	__atomic_store_n(&l->open, t, __ATOMIC_RELAXED);
+	race_log_write(l, false);
+}
+
+/* Closes the open interval at t; 0 and its start, or -1 when none was open (its start was lost). */
+int race_log_close(struct race_log *l, uint64_t t, uint64_t *start)
+{
+	uint64_t i = l->n % RACE_LOG_LEN;
+
+	if (!l->open)
+		return -1;
+	*start = l->open;
+	race_log_write(l, true);
+	__atomic_store_n(&l->start[i], l->open, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->end[i], t, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->open, 0, __ATOMIC_RELAXED);
+	race_log_write(l, false);
+	return 0;
+}
+
+static bool race_log_scan(const struct race_log *l, uint64_t t0, uint64_t t1)
+{
+	uint64_t open = __atomic_load_n(&l->open, __ATOMIC_RELAXED);
+	uint64_t n = __atomic_load_n(&l->n, __ATOMIC_RELAXED);
+
+	if (open && open <= t1)
+		return true;
+	for (uint64_t i = 0; i < n && i < RACE_LOG_LEN; i++) {
+		uint64_t a = __atomic_load_n(&l->start[i], __ATOMIC_RELAXED);
+		uint64_t b = __atomic_load_n(&l->end[i], __ATOMIC_RELAXED);
+
+		if (a <= t1 && b >= t0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether [t0, t1] overlapped an interval still in the log (or the open one). */
+bool race_log_overlaps(const struct race_log *l, uint64_t t0, uint64_t t1)
+{
+	uint64_t s;
+	bool hit;
+
+	do {
+		s = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
+		hit = !(s & 1) && race_log_scan(l, t0, t1);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((s & 1) || __atomic_load_n(&l->seq, __ATOMIC_RELAXED) != s);
+	return hit;
+}

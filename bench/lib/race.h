@@ -26,6 +26,25 @@ enum race_flags {
 	RACE_MOVED = 1 << 1,	/* an attempt that moved the THP ended inside it */
 };
 
+/*
+ * The kernel's own account, one per THP: the intervals in which its PMD was
+ * a migration entry (tracepoints thp:set_migration_pmd and
+ * remove_migration_pmd). One writer (the thread reading the trace), any
+ * number of readers, a sequence lock between them.
+ */
+#define RACE_LOG_LEN 8
+
+struct race_log {
+	uint64_t seq;
+	uint64_t open;			/* start of the entry in place now; 0: none */
+	uint64_t start[RACE_LOG_LEN], end[RACE_LOG_LEN];	/* the last intervals, ns */
+	uint64_t n;			/* intervals ever closed */
+};
+
+void race_log_open(struct race_log *l, uint64_t t);
+int race_log_close(struct race_log *l, uint64_t t, uint64_t *start);
+bool race_log_overlaps(const struct race_log *l, uint64_t t0, uint64_t t1);
+
 void race_attempt_begin(struct race_thp *t);
 void race_attempt_end(struct race_thp *t, bool moved);
 void race_probe_begin(const struct race_thp *t, struct race_probe *p);
