@@ -630,10 +630,11 @@ static int tm_round(struct tm_run *t, struct tm_dir *d, enum tm_mode m, enum tm_
 	long long k[K_COUNTERS];
 	int ret;
 
+	d->cpu_node = tm_run_on(t, d->src, d->dst);
+	tm_stamp(r, first, stride, ++t->gen);
+	/* Proven in place last, right before the move: nothing of ours runs in between. */
 	if (tm_precheck(t, d, m, r, io->status))
 		return -1;
-	tm_stamp(r, first, stride, ++t->gen);
-	d->cpu_node = tm_run_on(t, d->src, d->dst);
 	hist_init(&c.lat);
 	/* Pages the kernel gave no status keep this (6.1 stores none for a batch with failures). */
 	for (size_t i = 0; i < r->nr_pages; i++)
