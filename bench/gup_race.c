@@ -8,6 +8,7 @@
 #include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,13 +47,15 @@ enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT };
 
 static uint64_t opt_size, opt_block, opt_xfer;
 static double opt_hang_s;
+static bool opt_hop_yield;
+static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
 static double opt_duration, opt_baseline;
 static const char *opt_driver, *opt_pin, *opt_file, *opt_inject;
 
 static const struct opt gr_opts[] = {
-	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs a pinner thread" },
-	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads (each owns a share of the THPs); 0: one per CPU",
+	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers" },
+	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads; 0: one per CPU",
 	  0, 4096 },
 	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4", 0, 512 },
 	{ "duration", OPT_DOUBLE, &opt_duration, "10", "seconds of racing", 0.1, 1e7 },
@@ -62,13 +65,15 @@ static const struct opt gr_opts[] = {
 	{ "pin", OPT_STR, &opt_pin, "all", "pinning backends, comma-separated (see --pin list); all: every available one" },
 	{ "file", OPT_STR, &opt_file, NULL, "file, directory (for a temporary file) or block device for I/O backends; overwritten [$MIGRACE_SCRATCH_DEV, else a temporary file in $TMPDIR or /var/tmp]" },
 	{ "block", OPT_SIZE, &opt_block, "4096", "stamped block size: 64 to 4096, a power of two" },
-	{ "xfer", OPT_SIZE, &opt_xfer, "256K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
+	{ "xfer", OPT_SIZE, &opt_xfer, "64K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
 	{ "hop-ms", OPT_INT, &opt_hop_ms, "300", "autonuma: the pinners of a THP and a thread touching it move to the next node this often", 1, 3600000 },
-	{ "scan-ms", OPT_INT, &opt_scan_ms, "20", "autonuma: NUMA balancing scan delay and minimum period for the run", 1, 100000 },
+	{ "hop-yield", OPT_BOOL, &opt_hop_yield, NULL, "autonuma: hoppers yield the CPU after each round of touches" },
+	{ "scan-ms", OPT_INT, &opt_scan_ms, "20", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
+	{ "scan-mb", OPT_INT, &opt_scan_mb, "0", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
 	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
-	{ "hang-timeout", OPT_DOUBLE, &opt_hang_s, "120", "a thread without progress this long after the end is reported hung (fail)", 1, 1e6 },
+	{ "hang-timeout", OPT_DOUBLE, &opt_hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
 	{ "inject", OPT_STR, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation" },
 	{ NULL }
 };
@@ -605,7 +610,11 @@ static int gr_follow(int group, int *bound)
 	return !numa_run_on_node(node);
 }
 
-/* A hopper makes sure its THPs fault soon after NUMA balancing's scanner armed them. */
+/*
+ * A hopper makes sure its THPs fault soon after NUMA balancing's scanner
+ * armed them, and keeps the scanner going: it scans in the time of the
+ * tasks that use the CPU.
+ */
 static void *gr_hopper_main(void *arg)
 {
 	struct gr_hopper *h = arg;
@@ -621,7 +630,9 @@ static void *gr_hopper_main(void *arg)
 		for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
 			(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size + 64);
 		h->touches++;
-		usleep(200);
+		/* No sleep: NUMA balancing scans from the ticks of busy tasks. */
+		if (opt_hop_yield)
+			sched_yield();
 	}
 	return NULL;
 }
@@ -1199,9 +1210,9 @@ static bool gr_numa_balancing(json_object *set, bool on)
 	gr_knob(set, NB_DIR "scan_delay_ms", "scan_delay_ms", opt_scan_ms);
 	gr_knob(set, NB_DIR "scan_period_min_ms", "scan_period_min_ms", opt_scan_ms);
 	gr_knob(set, NB_DIR "scan_period_max_ms", "scan_period_max_ms", opt_scan_ms);
-	/* The kernel scans at most 2560 MB/s: a smaller scan size allows shorter periods. */
-	gr_knob(set, NB_DIR "scan_size_mb", "scan_size_mb",
-		MAX(32, 2 * (long long)(gr.r.size >> 20)));
+	/* Smaller sizes allow shorter periods (at most 2560 MB/s), but may not reach the region in one pass. */
+	if (opt_scan_mb)
+		gr_knob(set, NB_DIR "scan_size_mb", "scan_size_mb", opt_scan_mb);
 	return read_ll(NB_SYSCTL, 0) > 0;
 }
 
@@ -1731,7 +1742,7 @@ out:
 
 const struct scenario scenario_gup_race = {
 	.name = "gup-race",
-	.desc = "pins, gup and direct I/O (io_uring, O_DIRECT, vmsplice, process_vm) racing THP migration, every byte checked",
+	.desc = "pins, gup and direct I/O racing THP migration, every byte checked both ways",
 	.opts = gr_opts,
 	.run = gr_run,
 };
