@@ -264,18 +264,43 @@ static void gr_print_violation(const struct gr_violation *v)
 	printf("\n");
 }
 
+/* The first violation, exactly: where, which THP on which node, what differs. Under vlock. */
+static void gr_first_violation(struct gr_worker *w, const struct gr_op *o, const char *blk,
+			       long long bad, uint64_t gen, struct gr_violation *v)
+{
+	const struct stamp_hdr *h = (const void *)blk;
+
+	v->region_off = o->region_off + bad;
+	v->addr = (uintptr_t)gr.r.addr + v->region_off;
+	v->thp = v->region_off / gr.r.thp_size;
+	v->node_before = o->node_before;
+	v->node_after = gr_node_of((void *)v->addr);
+	v->worker = w->idx;
+	v->backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
+	v->phase = gr_phase_name[gr_phase()];
+	v->t_s = (now_ns() - gr.t_start) / 1e9;
+	v->expected_gen = gen;
+	v->found_valid = h->magic == STAMP_MAGIC;
+	v->found_gen = h->gen;
+	v->found_offset = h->offset;
+	v->op = o->op;
+	v->overlap = o->flags & RACE_OVERLAP;
+	v->nr_ranges = stamp_diff(blk, gr.bs, v->region_off, gen, v->ranges, GR_MAX_RANGES);
+	gr.first = *v;
+	gr.have_first = true;
+	gr_print_violation(v);
+}
+
 /*
- * buf should hold generation gen of the blocks at region offset roff; a
- * block that does not is a violation. The first one is reported exactly.
+ * buf (len bytes) should hold generation gen of the blocks at o's region
+ * offset; a transfer with a block that does not is a violation.
  */
 static bool gr_check(struct gr_worker *w, struct gr_op *o, const char *buf, size_t len,
 		     uint64_t gen, const char *leg, const char *seen)
 {
 	uint64_t t0 = now_ns();
-	enum stamp_status why;
-	long long bad = stamp_check_range(buf, len, gr.bs, o->region_off, gen, &why);
-	struct gr_violation v = { 0 };
-	const struct stamp_hdr *h;
+	struct gr_violation v = { .leg = leg, .seen = seen };
+	long long bad = stamp_check_range(buf, len, gr.bs, o->region_off, gen, &v.status);
 
 	w->check_ns += now_ns() - t0;
 	w->check_bytes += len;
@@ -291,33 +316,8 @@ static bool gr_check(struct gr_worker *w, struct gr_op *o, const char *buf, size
 		w->st[o->b].bad_blocks += v.bad_blocks;
 	}
 	pthread_mutex_lock(&gr.vlock);
-	if (gr.have_first) {
-		pthread_mutex_unlock(&gr.vlock);
-		return false;
-	}
-	h = (const void *)(buf + bad);
-	v.region_off = o->region_off + bad;
-	v.addr = (uintptr_t)gr.r.addr + v.region_off;
-	v.thp = v.region_off / gr.r.thp_size;
-	v.node_before = o->node_before;
-	v.node_after = gr_node_of((void *)v.addr);
-	v.worker = w->idx;
-	v.backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
-	v.leg = leg;
-	v.seen = seen;
-	v.phase = gr_phase_name[gr_phase()];
-	v.t_s = (now_ns() - gr.t_start) / 1e9;
-	v.status = why;
-	v.expected_gen = gen;
-	v.found_valid = h->magic == STAMP_MAGIC;
-	v.found_gen = h->gen;
-	v.found_offset = h->offset;
-	v.op = o->op;
-	v.overlap = o->flags & RACE_OVERLAP;
-	v.nr_ranges = stamp_diff(buf + bad, gr.bs, v.region_off, gen, v.ranges, GR_MAX_RANGES);
-	gr.first = v;
-	gr.have_first = true;
-	gr_print_violation(&v);
+	if (!gr.have_first)
+		gr_first_violation(w, o, buf + bad, bad, gen, &v);
 	pthread_mutex_unlock(&gr.vlock);
 	return false;
 }
@@ -1048,12 +1048,9 @@ static void gr_parse_pins(void)
 		usage_error("--pin: no backend named");
 }
 
-static void gr_validate(struct run_ctx *ctx)
+/* Threads, sharers and THPs. */
+static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 {
-	size_t thp = region_thp_size();
-
-	gr.driver = gr_parse_driver(opt_driver);
-	gr_parse_pins();
 	gr.nr_threads = opt_threads ? opt_threads : MAX(ctx->topo.nr_cpus, 1);
 	gr.sharers = opt_sharers;
 	for (int s = MIN(gr.nr_threads, 4); !gr.sharers; s--)
@@ -1076,6 +1073,17 @@ static void gr_validate(struct run_ctx *ctx)
 	if (gr.nr_thp < gr.groups)
 		usage_error("--size %llu holds %d THPs: fewer than the %d groups of %d sharers",
 			    (unsigned long long)opt_size, gr.nr_thp, gr.groups, gr.sharers);
+	if (opt_movers > gr.nr_thp)
+		usage_error("--movers %d: more than the %d THPs", opt_movers, gr.nr_thp);
+}
+
+static void gr_validate(struct run_ctx *ctx)
+{
+	size_t thp = region_thp_size();
+
+	gr.driver = gr_parse_driver(opt_driver);
+	gr_parse_pins();
+	gr_validate_layout(ctx, thp);
 	if (opt_block < STAMP_MIN_BLOCK || opt_block > GR_ALIGN || (opt_block & (opt_block - 1)))
 		usage_error("--block %llu: must be a power of two from %d to %d",
 			    (unsigned long long)opt_block, STAMP_MIN_BLOCK, GR_ALIGN);
@@ -1084,8 +1092,6 @@ static void gr_validate(struct run_ctx *ctx)
 			    (unsigned long long)opt_xfer, GR_ALIGN, thp);
 	gr.bs = opt_block;
 	gr.xfer = MIN(opt_xfer, gr.slice);	/* a transfer stays in its slice */
-	if (opt_movers > gr.nr_thp)
-		usage_error("--movers %d: more than the %d THPs", opt_movers, gr.nr_thp);
 	gr.inject = !opt_inject ? GR_INJECT_NONE :
 		    !strcmp(opt_inject, "stale-after-pin") ? GR_INJECT_STALE :
 		    !strcmp(opt_inject, "corrupt") ? GR_INJECT_CORRUPT : -1;
@@ -1496,42 +1502,35 @@ static void gr_print_row(const char *name, const struct gr_stats *s, double race
 	       (unsigned long long)s->violations, b50, b99, r50, r99, w50, w99);
 }
 
-static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat *v1,
-		      const struct vmstat *v2, json_object *unav, json_object *knobs)
+/* The per-backend table, on stdout and in metrics.backends; returns windows and ops in total. */
+static void gr_report_pins(struct run_ctx *ctx, double race_s, uint64_t *windows, uint64_t *ops)
 {
 	json_object *pins = json_object_new_object();
-	struct gr_stats *all = calloc(gr.nr_pins + 1, sizeof(*all));
-	double race_s = gr.t_race ? (gr.t_end - gr.t_race) / 1e9 : 0;
-	uint64_t windows = 0, ops = 0, cbytes = 0, cns = 0, hops = 0, touches = 0;
+	struct gr_stats *all = calloc(gr.nr_pins, sizeof(*all));
 
 	printf("  %-17s %8s %8s %8s %6s %5s  %15s %15s %15s\n", "backend", "ops", "windows",
 	       "win/s", "moved", "viol", "baseline us", "racing us", "in window us");
 	printf("  %-17s %8s %8s %8s %6s %5s  %15s %15s %15s\n", "", "", "", "", "", "",
 	       "p50/p99", "p50/p99", "p50/p99");
-	for (int b = 0; b < gr.nr_pins; b++) {
+	for (int b = 0; all && b < gr.nr_pins; b++) {
 		hist_init(&all[b].lat_base);
 		hist_init(&all[b].lat_race);
 		hist_init(&all[b].lat_window);
 		for (int i = 0; i < gr.nr_threads; i++)
 			gr_stats_merge(&all[b], &gr.w[i].st[b]);
-		windows += all[b].windows;
-		ops += all[b].ops;
+		*windows += all[b].windows;
+		*ops += all[b].ops;
 		gr_print_row(gr.pins[b]->name, &all[b], race_s);
 		json_object_object_add(pins, gr.pins[b]->name, gr_pin_json(b, &all[b], race_s));
 	}
-	for (int i = 0; i < gr.nr_threads; i++) {
-		cbytes += gr.w[i].check_bytes;
-		cns += gr.w[i].check_ns;
-	}
-	result_metric(ctx->res, "violations", json_object_new_int64(gr.violations));
-	result_metric(ctx->res, "race_windows", json_object_new_int64(windows));
-	result_metric(ctx->res, "race_windows_per_s", json_object_new_double(race_s > 0 ? windows / race_s : 0));
-	result_metric(ctx->res, "ops", json_object_new_int64(ops));
-	result_metric(ctx->res, "race_s", json_object_new_double(race_s));
-	result_metric(ctx->res, "first_violation", gr.have_first ? gr_violation_json(&gr.first) : NULL);
 	result_metric(ctx->res, "backends", pins);
-	result_metric(ctx->res, "backends_unavailable", unav);
-	result_metric(ctx->res, "move_pages", gr_mover_json(race_s));
+	free(all);
+}
+
+static void gr_report_autonuma(struct run_ctx *ctx)
+{
+	uint64_t hops = 0, touches = 0;
+
 	for (int i = 0; i < gr.nr_threads; i++)
 		hops += gr.w[i].hops;
 	for (int i = 0; i < gr.nr_hoppers; i++) {
@@ -1541,28 +1540,81 @@ static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct
 	result_metric(ctx->res, "autonuma_hoppers", json_object_new_int(gr.nr_hoppers));
 	result_metric(ctx->res, "autonuma_hops", json_object_new_int64(hops));
 	result_metric(ctx->res, "autonuma_touch_rounds", json_object_new_int64(touches));
-	result_metric(ctx->res, "tunables", knobs);
-	result_metric(ctx->res, "trace", gr_trace_json());
-	result_metric(ctx->res, "vmstat_baseline", vmstat_delta_json(v0, v1, vmstat_numa_names));
-	result_metric(ctx->res, "vmstat", vmstat_delta_json(v1, v2, vmstat_numa_names));
-	result_metric(ctx->res, "stamp_check_gbps_per_thread",
-		      json_object_new_double(cns ? cbytes / (double)cns : 0));
-	result_metric(ctx->res, "thp_pmd_mapped_end", json_object_new_int(region_count_pmd_mapped(&gr.r)));
+}
+
+static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat *v1,
+		      const struct vmstat *v2, json_object *unav, json_object *knobs)
+{
+	double race_s = gr.t_race ? (gr.t_end - gr.t_race) / 1e9 : 0, gbps;
+	uint64_t windows = 0, ops = 0, cbytes = 0, cns = 0;
+	struct result *res = ctx->res;
+
+	gr_report_pins(ctx, race_s, &windows, &ops);
+	for (int i = 0; i < gr.nr_threads; i++) {
+		cbytes += gr.w[i].check_bytes;
+		cns += gr.w[i].check_ns;
+	}
+	gbps = cns ? cbytes / (double)cns : 0;
+	result_metric(res, "violations", json_object_new_int64(gr.violations));
+	result_metric(res, "race_windows", json_object_new_int64(windows));
+	result_metric(res, "race_windows_per_s", json_object_new_double(race_s > 0 ? windows / race_s : 0));
+	result_metric(res, "ops", json_object_new_int64(ops));
+	result_metric(res, "race_s", json_object_new_double(race_s));
+	result_metric(res, "first_violation", gr.have_first ? gr_violation_json(&gr.first) : NULL);
+	result_metric(res, "backends_unavailable", unav);
+	result_metric(res, "move_pages", gr_mover_json(race_s));
+	gr_report_autonuma(ctx);
+	result_metric(res, "tunables", knobs);
+	result_metric(res, "trace", gr_trace_json());
+	result_metric(res, "vmstat_baseline", vmstat_delta_json(v0, v1, vmstat_numa_names));
+	result_metric(res, "vmstat", vmstat_delta_json(v1, v2, vmstat_numa_names));
+	result_metric(res, "stamp_check_gbps_per_thread", json_object_new_double(gbps));
+	result_metric(res, "thp_pmd_mapped_end", json_object_new_int(region_count_pmd_mapped(&gr.r)));
 	printf("vmstat over the race: thp_migration_success +%lld fail +%lld split +%lld, numa_pages_migrated +%lld, numa_hint_faults +%lld\n",
 	       vmstat_delta(v1, v2, "thp_migration_success"), vmstat_delta(v1, v2, "thp_migration_fail"),
 	       vmstat_delta(v1, v2, "thp_migration_split"), vmstat_delta(v1, v2, "numa_pages_migrated"),
 	       vmstat_delta(v1, v2, "numa_hint_faults"));
-	printf("stamps: %.1f MB checked at %.2f GB/s a thread%s\n", cbytes / 1e6,
-	       cns ? cbytes / (double)cns : 0, ctx->topo.emulated ? " (emulated)" : "");
+	printf("stamps: %.1f MB checked at %.2f GB/s a thread%s\n", cbytes / 1e6, gbps,
+	       ctx->topo.emulated ? " (emulated)" : "");
 	printf("gup-race: %llu violations in %llu race windows (%llu pin operations, %.1f s racing, driver %s)\n",
 	       (unsigned long long)gr.violations, (unsigned long long)windows,
 	       (unsigned long long)ops, race_s, gr_driver_name());
 	if (ctx->topo.emulated)
 		printf("gup-race: timings are emulated (QEMU TCG), not hardware figures\n");
-	free(all);
 }
 
 /* ---- run ---- */
+
+/* The threads' state, and the per-block and per-THP bookkeeping. */
+static int gr_alloc(struct run_ctx *ctx)
+{
+	gr.gens = calloc(gr.r.size / gr.bs, sizeof(*gr.gens));
+	gr.rt = calloc(gr.nr_thp, sizeof(*gr.rt));
+	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
+	gr.m = calloc(opt_movers, sizeof(*gr.m));
+	if (!gr.gens || !gr.rt || !gr.w || !gr.m)
+		return -ENOMEM;
+	for (int i = 0; i < gr.nr_threads; i++) {
+		for (int b = 0; b < GR_MAX_PINS; b++) {
+			hist_init(&gr.w[i].st[b].lat_base);
+			hist_init(&gr.w[i].st[b].lat_race);
+			hist_init(&gr.w[i].st[b].lat_window);
+		}
+		if (gr.inject && !(gr.w[i].shadow = aligned_alloc(GR_ALIGN, gr.r.thp_size)))
+			return -ENOMEM;
+	}
+	for (int i = 0; i < opt_movers; i++) {
+		hist_init(&gr.m[i].lat_moved);
+		hist_init(&gr.m[i].lat_refused);
+	}
+	for (int i = 0; i < ctx->topo.nr_nodes; i++)
+		if (topo_node_has_cpus(ctx->topo.nodes[i]))
+			gr.cpu_nodes[gr.nr_cpu_nodes++] = ctx->topo.nodes[i];
+	if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes >= 2)
+		gr.nr_hoppers = gr.groups;
+	gr.h = calloc(MAX(gr.nr_hoppers, 1), sizeof(*gr.h));
+	return gr.h ? 0 : -ENOMEM;
+}
 
 static int gr_prepare(struct run_ctx *ctx)
 {
@@ -1588,35 +1640,10 @@ static int gr_prepare(struct run_ctx *ctx)
 			       pmd, gr.nr_thp, mode);
 		return -1;
 	}
-	gr.gens = calloc(gr.r.size / gr.bs, sizeof(*gr.gens));
-	gr.rt = calloc(gr.nr_thp, sizeof(*gr.rt));
-	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
-	gr.m = calloc(opt_movers, sizeof(*gr.m));
-	if (!gr.gens || !gr.rt || !gr.w || !gr.m) {
+	if (gr_alloc(ctx)) {
 		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d THPs", gr.nr_thp);
 		return -1;
 	}
-	for (int i = 0; i < gr.nr_threads; i++) {
-		for (int b = 0; b < GR_MAX_PINS; b++) {
-			hist_init(&gr.w[i].st[b].lat_base);
-			hist_init(&gr.w[i].st[b].lat_race);
-			hist_init(&gr.w[i].st[b].lat_window);
-		}
-		if (gr.inject && !(gr.w[i].shadow = aligned_alloc(GR_ALIGN, gr.r.thp_size)))
-			return -1;
-	}
-	for (int i = 0; i < opt_movers; i++) {
-		hist_init(&gr.m[i].lat_moved);
-		hist_init(&gr.m[i].lat_refused);
-	}
-	for (int i = 0; i < ctx->topo.nr_nodes; i++)
-		if (topo_node_has_cpus(ctx->topo.nodes[i]))
-			gr.cpu_nodes[gr.nr_cpu_nodes++] = ctx->topo.nodes[i];
-	if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes >= 2)
-		gr.nr_hoppers = gr.groups;
-	gr.h = calloc(MAX(gr.nr_hoppers, 1), sizeof(*gr.h));
-	if (!gr.h)
-		return -1;
 	return 0;
 }
 
@@ -1675,14 +1702,41 @@ static void gr_verdict(struct run_ctx *ctx)
 		result_verdict(ctx->res, VERDICT_SKIP, "interrupted by a signal");
 }
 
-static int gr_run(struct run_ctx *ctx)
+/* Baseline, then the race; returns how many threads did not end (hung). */
+static int gr_phases(struct run_ctx *ctx, struct vmstat v[3], json_object *knobs,
+		     json_object *hung, bool *autonuma_ok)
 {
-	struct vmstat v0, v1, v2;
-	json_object *unav, *knobs = json_object_new_object(), *hung = json_object_new_array();
+	int lost;
+
+	gr_numa_balancing(knobs, false);
+	vmstat_read(&v[0]);
+	gr_trace_open();
+	gr_start_threads();
+	gr.t_start = now_ns();
+	gr_set_phase(GR_BASELINE);
+	if (gr_sleep(opt_baseline)) {
+		vmstat_read(&v[1]);
+		if (ctx->topo.nr_nodes >= 2 && (gr.driver & GR_AUTONUMA))
+			*autonuma_ok = gr_numa_balancing(knobs, true);
+		gr.t_race = now_ns();
+		gr_set_phase(GR_RACE);
+		gr_sleep(opt_duration);
+	} else {
+		vmstat_read(&v[1]);
+	}
+	gr.t_end = now_ns();
+	vmstat_read(&v[2]);
+	lost = gr_join(hung);
+	gr_trace_close();
+	knob_restore_all();	/* before the report: the machine is back as it was */
+	return lost;
+}
+
+/* Options, the file and the backends that can run here; returns the ones that cannot. */
+static json_object *gr_setup(struct run_ctx *ctx)
+{
 	char why[256];
 	const char *nofile;
-	bool autonuma_ok = true;
-	int lost;
 
 	gr.ctx = ctx;
 	gr.conf.fd = -1;
@@ -1692,44 +1746,32 @@ static int gr_run(struct run_ctx *ctx)
 	if (!strcmp(opt_pin, "list"))
 		gr_list_pins();
 	if (nofile)
-		json_object_object_add(ctx->res->metrics, "file_unavailable", json_object_new_string(nofile));
+		result_metric(ctx->res, "file_unavailable", json_object_new_string(nofile));
 	gr.conf.max_len = gr.xfer;
 	gr.conf.gup_calls = opt_gup_calls;
-	unav = gr_select_pins();
-	if (!gr.nr_pins) {
-		result_verdict(ctx->res, VERDICT_SKIP, "no pinning backend available here");
-		result_metric(ctx->res, "backends_unavailable", unav);
-		return 0;
-	}
-	if (gr_prepare(ctx)) {
+	return gr_select_pins();
+}
+
+static int gr_run(struct run_ctx *ctx)
+{
+	struct vmstat v[3];
+	json_object *unav = gr_setup(ctx), *knobs, *hung;
+	bool autonuma_ok = true;
+	int lost;
+
+	if (!gr.nr_pins || gr_prepare(ctx)) {
+		if (!gr.nr_pins)
+			result_verdict(ctx->res, VERDICT_SKIP, "no pinning backend available here");
 		result_metric(ctx->res, "backends_unavailable", unav);
 		goto out;
 	}
 	gr_params(ctx);
-	gr_numa_balancing(knobs, false);
-	vmstat_read(&v0);
-	gr_trace_open();
-	gr_start_threads();
-	gr.t_start = now_ns();
-	gr_set_phase(GR_BASELINE);
-	if (gr_sleep(opt_baseline)) {
-		vmstat_read(&v1);
-		if (ctx->topo.nr_nodes >= 2 && (gr.driver & GR_AUTONUMA))
-			autonuma_ok = gr_numa_balancing(knobs, true);
-		gr.t_race = now_ns();
-		gr_set_phase(GR_RACE);
-		gr_sleep(opt_duration);
-	} else {
-		vmstat_read(&v1);
-	}
-	gr.t_end = now_ns();
-	vmstat_read(&v2);
-	lost = gr_join(hung);
-	gr_trace_close();
+	knobs = json_object_new_object();
+	hung = json_object_new_array();
+	lost = gr_phases(ctx, v, knobs, hung, &autonuma_ok);
 	result_metric(ctx->res, "hung_threads", hung);
-	knob_restore_all();	/* before the report: the machine is back as it was */
 	gr_check_machine(ctx, autonuma_ok);
-	gr_report(ctx, &v0, &v1, &v2, unav, knobs);
+	gr_report(ctx, &v[0], &v[1], &v[2], unav, knobs);
 	gr_verdict(ctx);
 	if (lost)
 		return 0;	/* hung threads may still use the region: the exit takes it */
