@@ -37,7 +37,7 @@ static const struct {
 	const char *pattern;
 	int better;		/* +1 higher is better, -1 lower is better */
 } cmp_directions[] = {
-	{ "*per_s*", 1 }, { "*_mbps", 1 }, { "*_gbps", 1 }, { "*throughput*", 1 },
+	{ "*per_s*", 1 }, { "*mbps", 1 }, { "*gbps", 1 }, { "*throughput*", 1 },
 	{ "*bandwidth*", 1 }, { "*success*", 1 },
 	{ "*violation*", -1 }, { "*corrupt*", -1 }, { "*stale*", -1 }, { "*fail*", -1 },
 	{ "*misplaced*", -1 }, { "*latency*", -1 }, { "*elapsed*", -1 }, { "*convergence*", -1 },

@@ -498,8 +498,10 @@ static int tm_reconcile(struct tm_dir *d, const struct tm_outcome *o, const long
 			continue;
 		if (diff < 0 && row[i].fail)
 			because = "pages that cannot be isolated fail without being counted";
-		else if (diff > 0 && !row[i].fail && drv == TM_MIGRATE_PAGES)
-			because = "migrate_pages(2) moves all the process has on the node (as root shared pages too: MPOL_MF_MOVE_ALL)";
+		else if (diff > 0 && drv == TM_MIGRATE_PAGES)
+			because = row[i].fail ?
+				"migrate_pages(2) also tries all else the process has on the node, and some of that cannot move" :
+				"migrate_pages(2) moves all the process has on the node (as root shared pages too: MPOL_MF_MOVE_ALL)";
 		else if (diff > 0 && (k[K_COMPACT] > 0 || k[K_NUMA] > 0))
 			because = others;
 		worst = MAX(worst, because ? 1 : 2);
