@@ -121,7 +121,7 @@ struct gr_mover {
 	uint64_t since;		/* start of the current attempt */
 	int idx;
 	uint64_t turn, next;
-	uint64_t attempts, moved, refused, busy, elsewhere, other_status, errors;
+	uint64_t attempts, moved, refused, busy, armed, elsewhere, other_status, errors;
 	int last_errno, last_status;
 	struct hist lat_moved, lat_refused;
 };
@@ -172,6 +172,7 @@ static struct {
 	struct pin_conf conf;
 	uint32_t *gens;		/* generation of every block, written only by its owner */
 	struct race_thp *rt;
+	int *last_node;		/* where the movers last put each THP */
 	struct race_log *mig;	/* migration entries seen in the trace, per THP */
 	struct counters_sampler *tp_set, *tp_remove;
 	pthread_t tracer;
@@ -215,7 +216,11 @@ static uint64_t gr_rand(struct gr_worker *w)
 	return w->rng;
 }
 
-/* The node of the page at addr (move_pages without nodes takes no reference), or -errno. */
+/*
+ * The node of the page at addr (move_pages without nodes takes no
+ * reference), or -errno: -EFAULT for a THP armed for a NUMA hinting fault
+ * (Linux 6.1's follow_page with FOLL_DUMP does not see those).
+ */
 static int gr_node_of(const void *addr)
 {
 	void *p = (void *)addr;
@@ -224,6 +229,17 @@ static int gr_node_of(const void *addr)
 	if (move_pages(0, 1, &p, NULL, &st, 0))
 		return -errno;
 	return st;
+}
+
+/* The same for a report, armed THPs included: get_mempolicy takes the hinting fault. */
+static int gr_node_resolve(const void *addr)
+{
+	int node = gr_node_of(addr);
+
+	if (node == -EFAULT &&
+	    get_mempolicy(&node, NULL, 0, (void *)addr, MPOL_F_NODE | MPOL_F_ADDR))
+		node = -errno;
+	return node;
 }
 
 static void gr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -274,7 +290,7 @@ static void gr_first_violation(struct gr_worker *w, const struct gr_op *o, const
 	v->addr = (uintptr_t)gr.r.addr + v->region_off;
 	v->thp = v->region_off / gr.r.thp_size;
 	v->node_before = o->node_before;
-	v->node_after = gr_node_of((void *)v->addr);
+	v->node_after = gr_node_resolve((void *)v->addr);
 	v->worker = w->idx;
 	v->backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
 	v->phase = gr_phase_name[gr_phase()];
@@ -346,7 +362,8 @@ static bool gr_inject_now(struct gr_worker *w, enum gr_inject kind)
 /* Start and end of an interval in which the backend holds or takes pins. */
 static void gr_interval_begin(struct gr_op *o)
 {
-	o->node_before = gr_node_of(gr.r.addr + o->region_off);
+	/* An armed THP's node costs a hinting fault: taken here, outside the interval. */
+	o->node_before = gr_node_resolve(gr.r.addr + o->region_off);
 	o->t0[MIN(o->nint, 1)] = now_ns();
 	race_probe_begin(&gr.rt[o->thp], &o->probe);
 }
@@ -358,7 +375,7 @@ static void gr_interval_end(struct gr_op *o)
 	o->flags |= race_probe_end(&gr.rt[o->thp], &o->probe);
 	o->t1[MIN(o->nint, 1)] = now_ns();
 	o->nint = MIN(o->nint + 1, 2);
-	after = gr_node_of(gr.r.addr + o->region_off);
+	after = gr_node_resolve(gr.r.addr + o->region_off);
 	if (o->node_before >= 0 && after >= 0 && after != o->node_before)
 		o->node_changed = true;
 }
@@ -651,7 +668,7 @@ static void gr_sweep(struct gr_worker *w)
 		size_t k = gr_own_thp(w, j), roff = k * gr.r.thp_size + w->slice_off;
 		struct gr_op o = { .thp = k, .b = -1, .op = w->ops };
 
-		o.node_before = gr_node_of(gr.r.addr + roff);
+		o.node_before = gr_node_resolve(gr.r.addr + roff);
 		for (size_t off = 0; off < w->slice_len; off += gr.bs) {
 			uint32_t gen = gr.gens[(roff + off) / gr.bs];
 
@@ -747,11 +764,14 @@ static int gr_next_node(int node)
 static void gr_move_one(struct gr_mover *m, size_t k)
 {
 	void *addr = gr.r.addr + k * gr.r.thp_size;
-	int cur = gr_node_of(addr), target = gr_next_node(cur), status = INT_MIN;
+	int cur = gr_node_of(addr), target, status = INT_MIN;
 	uint64_t t0;
 	long ret;
 	bool moved;
 
+	if (cur < 0)	/* armed for NUMA hinting: where the last move left it */
+		cur = __atomic_load_n(&gr.last_node[k], __ATOMIC_RELAXED);
+	target = gr_next_node(cur);
 	race_attempt_begin(&gr.rt[k]);
 	t0 = now_ns();
 	__atomic_store_n(&m->since, t0, __ATOMIC_RELAXED);
@@ -761,6 +781,8 @@ static void gr_move_one(struct gr_mover *m, size_t k)
 	t0 = now_ns() - t0;
 	moved = !ret && status == target && cur != target;
 	race_attempt_end(&gr.rt[k], moved);
+	if (!ret && status >= 0)
+		__atomic_store_n(&gr.last_node[k], status, __ATOMIC_RELAXED);
 
 	m->attempts++;
 	if (moved) {
@@ -775,6 +797,8 @@ static void gr_move_one(struct gr_mover *m, size_t k)
 		m->last_errno = -ret;
 	} else if (status == -EBUSY) {
 		m->busy++;	/* not isolated: off the LRU, being migrated already */
+	} else if (status == -EFAULT) {
+		m->armed++;	/* armed for a NUMA hinting fault: move_pages does not see it */
 	} else if (status >= 0) {
 		m->elsewhere++;
 	} else {
@@ -1446,6 +1470,7 @@ static json_object *gr_mover_json(double race_s)
 		t.moved += m->moved;
 		t.refused += m->refused;
 		t.busy += m->busy;
+		t.armed += m->armed;
 		t.elsewhere += m->elsewhere;
 		t.other_status += m->other_status;
 		t.errors += m->errors;
@@ -1458,6 +1483,7 @@ static json_object *gr_mover_json(double race_s)
 	gr_add_u64(o, "moved", t.moved);
 	gr_add_u64(o, "refused", t.refused);
 	gr_add_u64(o, "not_isolated", t.busy);
+	gr_add_u64(o, "armed_for_numa_fault", t.armed);
 	gr_add_u64(o, "already_elsewhere", t.elsewhere);
 	gr_add_u64(o, "other_status", t.other_status);
 	gr_add_u64(o, "errors", t.errors);
@@ -1500,6 +1526,17 @@ static void gr_print_row(const char *name, const struct gr_stats *s, double race
 	       (unsigned long long)s->ops, (unsigned long long)s->windows,
 	       race_s > 0 ? s->windows / race_s : 0, (unsigned long long)s->win_moved,
 	       (unsigned long long)s->violations, b50, b99, r50, r99, w50, w99);
+}
+
+/*
+ * smaps does not count a THP armed for a NUMA hinting fault as
+ * AnonHugePages: one read of each resolves the fault first.
+ */
+static int gr_pmd_mapped_end(void)
+{
+	for (int k = 0; k < gr.nr_thp; k++)
+		(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size);
+	return region_count_pmd_mapped(&gr.r);
 }
 
 /* The per-backend table, on stdout and in metrics.backends; returns windows and ops in total. */
@@ -1569,7 +1606,7 @@ static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct
 	result_metric(res, "vmstat_baseline", vmstat_delta_json(v0, v1, vmstat_numa_names));
 	result_metric(res, "vmstat", vmstat_delta_json(v1, v2, vmstat_numa_names));
 	result_metric(res, "stamp_check_gbps_per_thread", json_object_new_double(gbps));
-	result_metric(res, "thp_pmd_mapped_end", json_object_new_int(region_count_pmd_mapped(&gr.r)));
+	result_metric(res, "thp_pmd_mapped_end", json_object_new_int(gr_pmd_mapped_end()));
 	printf("vmstat over the race: thp_migration_success +%lld fail +%lld split +%lld, numa_pages_migrated +%lld, numa_hint_faults +%lld\n",
 	       vmstat_delta(v1, v2, "thp_migration_success"), vmstat_delta(v1, v2, "thp_migration_fail"),
 	       vmstat_delta(v1, v2, "thp_migration_split"), vmstat_delta(v1, v2, "numa_pages_migrated"),
@@ -1590,10 +1627,13 @@ static int gr_alloc(struct run_ctx *ctx)
 {
 	gr.gens = calloc(gr.r.size / gr.bs, sizeof(*gr.gens));
 	gr.rt = calloc(gr.nr_thp, sizeof(*gr.rt));
+	gr.last_node = calloc(gr.nr_thp, sizeof(*gr.last_node));
 	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
 	gr.m = calloc(opt_movers, sizeof(*gr.m));
-	if (!gr.gens || !gr.rt || !gr.w || !gr.m)
+	if (!gr.gens || !gr.rt || !gr.last_node || !gr.w || !gr.m)
 		return -ENOMEM;
+	for (int k = 0; k < gr.nr_thp; k++)
+		gr.last_node[k] = ctx->topo.nodes[0];	/* where region_alloc faults it in */
 	for (int i = 0; i < gr.nr_threads; i++) {
 		for (int b = 0; b < GR_MAX_PINS; b++) {
 			hist_init(&gr.w[i].st[b].lat_base);
