@@ -438,23 +438,23 @@ static int gr_leg_in(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 	return 0;
 }
 
+typedef int (*gr_leg_fn)(struct gr_worker *w, struct gr_op *o, struct pin_inst *p,
+			 char *io, size_t len);
+
+/* Out, then in; each leg its own pinning interval when the backend holds no pin across them. */
 static int gr_legs(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io,
 		   size_t len, bool bracket)
 {
-	int ret;
+	static const gr_leg_fn legs[] = { gr_leg_out, gr_leg_in };
+	int ret = 0;
 
-	if (bracket)
-		gr_interval_begin(o);
-	ret = gr_leg_out(w, o, p, io, len);
-	if (bracket)
-		gr_interval_end(o);
-	if (ret)
-		return ret;
-	if (bracket)
-		gr_interval_begin(o);
-	ret = gr_leg_in(w, o, p, io, len);
-	if (bracket)
-		gr_interval_end(o);
+	for (size_t i = 0; i < ARRAY_SIZE(legs) && !ret; i++) {
+		if (bracket)
+			gr_interval_begin(o);
+		ret = legs[i](w, o, p, io, len);
+		if (bracket)
+			gr_interval_end(o);
+	}
 	return ret;
 }
 
