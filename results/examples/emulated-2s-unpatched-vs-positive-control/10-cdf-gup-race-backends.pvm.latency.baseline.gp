@@ -1,0 +1,12 @@
+# 10-cdf-gup-race-backends.pvm.latency.baseline.gp - variables for plots/cdf.gp, written by migrace export
+datafile = '10-cdf-gup-race-backends.pvm.latency.baseline.dat'
+outbase = '10-cdf-gup-race-backends.pvm.latency.baseline'
+what = 'gup-race: backends.pvm.latency.baseline, cumulative distribution per kernel (all repetitions)'
+ptitle = 'emulated 2-node QEMU TCG machine (QEMU TCG CPU version 2.5+), emulated timings: 6.1.192-unpatched vs 6.1.192-migrace-positive-control-positive-control'
+xlab = 'backends.pvm.latency.baseline (ns)'
+ylab = 'fraction of events <= x'
+nblocks = 2
+ncols = 2
+logx = 1
+logy = 0
+load plotdir . '/cdf.gp'

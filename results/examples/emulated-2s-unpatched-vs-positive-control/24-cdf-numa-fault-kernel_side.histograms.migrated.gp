@@ -1,0 +1,12 @@
+# 24-cdf-numa-fault-kernel_side.histograms.migrated.gp - variables for plots/cdf.gp, written by migrace export
+datafile = '24-cdf-numa-fault-kernel_side.histograms.migrated.dat'
+outbase = '24-cdf-numa-fault-kernel_side.histograms.migrated'
+what = 'numa-fault: kernel_side.histograms.migrated, cumulative distribution per kernel (all repetitions)'
+ptitle = 'emulated 2-node QEMU TCG machine (QEMU TCG CPU version 2.5+), emulated timings: 6.1.192-unpatched vs 6.1.192-migrace-positive-control-positive-control'
+xlab = 'kernel_side.histograms.migrated (ns)'
+ylab = 'fraction of events <= x'
+nblocks = 2
+ncols = 2
+logx = 1
+logy = 0
+load plotdir . '/cdf.gp'

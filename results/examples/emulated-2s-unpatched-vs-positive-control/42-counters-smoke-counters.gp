@@ -1,0 +1,12 @@
+# 42-counters-smoke-counters.gp - variables for plots/bars.gp, written by migrace export
+datafile = '42-counters-smoke-counters.dat'
+outbase = '42-counters-smoke-counters'
+what = 'smoke: kernel and PMU counters, median of repetitions, relative to run A'
+ptitle = 'emulated 2-node QEMU TCG machine (QEMU TCG CPU version 2.5+), emulated timings: 6.1.192-unpatched vs 6.1.192-migrace-positive-control-positive-control'
+xlab = 'counter'
+ylab = 'median / median of run A'
+nblocks = 1
+ncols = 2
+logx = 0
+logy = 0
+load plotdir . '/bars.gp'

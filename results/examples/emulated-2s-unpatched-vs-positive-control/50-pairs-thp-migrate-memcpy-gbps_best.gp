@@ -1,0 +1,12 @@
+# 50-pairs-thp-migrate-memcpy-gbps_best.gp - variables for plots/bars.gp, written by migrace export
+datafile = '50-pairs-thp-migrate-memcpy-gbps_best.dat'
+outbase = '50-pairs-thp-migrate-memcpy-gbps_best'
+what = 'thp-migrate: memcpy gbps_best per node pair (median of repetitions)'
+ptitle = 'emulated 2-node QEMU TCG machine (QEMU TCG CPU version 2.5+), emulated timings: 6.1.192-unpatched vs 6.1.192-migrace-positive-control-positive-control'
+xlab = 'source -> destination node'
+ylab = 'gbps_best (value)'
+nblocks = 1
+ncols = 2
+logx = 0
+logy = 0
+load plotdir . '/bars.gp'

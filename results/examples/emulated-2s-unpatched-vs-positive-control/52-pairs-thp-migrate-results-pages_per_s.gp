@@ -1,0 +1,12 @@
+# 52-pairs-thp-migrate-results-pages_per_s.gp - variables for plots/bars.gp, written by migrace export
+datafile = '52-pairs-thp-migrate-results-pages_per_s.dat'
+outbase = '52-pairs-thp-migrate-results-pages_per_s'
+what = 'thp-migrate: results pages_per_s per node pair (median of repetitions)'
+ptitle = 'emulated 2-node QEMU TCG machine (QEMU TCG CPU version 2.5+), emulated timings: 6.1.192-unpatched vs 6.1.192-migrace-positive-control-positive-control'
+xlab = 'source -> destination node'
+ylab = 'pages_per_s (1/s)'
+nblocks = 1
+ncols = 2
+logx = 0
+logy = 0
+load plotdir . '/bars.gp'
