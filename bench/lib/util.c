@@ -152,14 +152,19 @@ const char *bracketed(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+static void vmsg(const char *fmt, va_list ap)
+{
+	fputs("migrace: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void msg(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("migrace: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vmsg(fmt, ap);
 	va_end(ap);
 }
 
@@ -168,9 +173,7 @@ void usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("migrace: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vmsg(fmt, ap);
 	va_end(ap);
 	exit(EXIT_USAGE);
 }
