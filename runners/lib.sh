@@ -47,3 +47,13 @@ in_range() {
 	case $1 in '' | *[!0-9]*) return 1 ;; esac
 	[ "${#1}" -le 9 ] && [ "$((10#$1))" -ge "$2" ] && [ "$((10#$1))" -le "$3" ]
 }
+
+# The migrace program of the built tree: the current directory's (so VPATH
+# builds work, as make check runs them), else the one beside runners/.
+migrace_bin() {
+	if [ -x bench/migrace ]; then
+		printf '%s\n' "$PWD/bench/migrace"
+	else
+		printf '%s\n' "$(cd "$(dirname "$0")/.." && pwd -P)/bench/migrace"
+	fi
+}
