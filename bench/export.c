@@ -693,14 +693,7 @@ int cmd_export(int argc, char **argv)
 			"Writes plot data for runners/publish: per plot <N>-<kind>-....dat and a .gp file of\n"
 			"gnuplot variables that loads plots/<kind>.gp (run it with plotdir set); prints the plots.",
 			dirs);
-	if (!export_out)
-		usage_error("export: --out DIR is required");
-	if (n < 1)
-		usage_error("export: no run directory given");
-	if (access(export_out, W_OK))
-		usage_error("export: --out %s: %s", export_out, strerror(errno));
-	runs_load(runs, n, dirs);
-	runs_check_same_scenarios(runs, n);
+	report_load_out(runs, n, dirs, "export", export_out);
 	np = export_plots(runs, n, export_out, &plots);
 	for (int i = 0; i < np; i++)
 		printf("%s\t%s\n", plots[i].base, plots[i].caption);

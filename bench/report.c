@@ -13,6 +13,19 @@
 #include "util.h"
 
 /* Options go to opt_parse, the rest are run directories; returns how many. */
+/* export and report: an existing, writable --out and runs of the same scenarios. */
+void report_load_out(struct run *runs, int n, char **dirs, const char *cmd, const char *out)
+{
+	if (!out)
+		usage_error("%s: --out DIR is required", cmd);
+	if (n < 1)
+		usage_error("%s: no run directory given", cmd);
+	if (access(out, W_OK))
+		usage_error("%s: --out %s: %s", cmd, out, strerror(errno));
+	runs_load(runs, n, dirs);
+	runs_check_same_scenarios(runs, n);
+}
+
 int report_args(const struct opt *opts, int argc, char **argv, const char *usage, char **dirs)
 {
 	const struct opt *tabs[2] = { opts, NULL };
@@ -298,14 +311,7 @@ int cmd_report(int argc, char **argv)
 			"Writes DIR/index.html: plots (made by runners/publish from migrace export),\n"
 			"the comparison against the first run, verdicts, provenance and links to runs/<A..>/.",
 			dirs);
-	if (!report_out)
-		usage_error("report: --out DIR is required");
-	if (n < 1)
-		usage_error("report: no run directory given");
-	if (access(report_out, W_OK))
-		usage_error("report: --out %s: %s", report_out, strerror(errno));
-	runs_load(runs, n, dirs);
-	runs_check_same_scenarios(runs, n);
+	report_load_out(runs, n, dirs, "report", report_out);
 	snprintf(path, sizeof(path), "%s/index.html", report_out);
 	f = fopen(path, "we");
 	if (!f)

@@ -15,6 +15,7 @@ int cmd_report(int argc, char **argv);
 
 /* Shared by the three. */
 int report_args(const struct opt *opts, int argc, char **argv, const char *usage, char **dirs);
+void report_load_out(struct run *runs, int n, char **dirs, const char *cmd, const char *out);
 void html_puts(const char *s, FILE *f);
 int compare_write(const struct run *runs, int nruns, enum report_format fmt, double threshold,
 		  FILE *f);
