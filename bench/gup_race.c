@@ -57,7 +57,7 @@ static const struct opt gr_opts[] = {
 	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers" },
 	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads; 0: one per CPU",
 	  0, 4096 },
-	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4", 0, 512 },
+	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4 (1 for --driver autonuma)", 0, 512 },
 	{ "duration", OPT_DOUBLE, &opt_duration, "10", "seconds of racing", 0.1, 1e7 },
 	{ "baseline", OPT_DOUBLE, &opt_baseline, "2", "seconds of pinning without migration first (latency baseline)",
 	  0, 1e6 },
@@ -68,10 +68,10 @@ static const struct opt gr_opts[] = {
 	{ "xfer", OPT_SIZE, &opt_xfer, "64K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
-	{ "hop-ms", OPT_INT, &opt_hop_ms, "300", "autonuma: the pinners of a THP and a thread touching it move to the next node this often", 1, 3600000 },
+	{ "hop-ms", OPT_INT, &opt_hop_ms, "100", "autonuma: the pinners of a THP and a thread touching it move to the next node this often", 1, 3600000 },
 	{ "hop-yield", OPT_BOOL, &opt_hop_yield, NULL, "autonuma: hoppers yield the CPU after each round of touches" },
-	{ "scan-ms", OPT_INT, &opt_scan_ms, "20", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
-	{ "scan-mb", OPT_INT, &opt_scan_mb, "0", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
+	{ "scan-ms", OPT_INT, &opt_scan_ms, "5", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
+	{ "scan-mb", OPT_INT, &opt_scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
 	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
 	{ "hang-timeout", OPT_DOUBLE, &opt_hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
 	{ "inject", OPT_STR, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation" },
@@ -173,14 +173,17 @@ static struct {
 	uint32_t *gens;		/* generation of every block, written only by its owner */
 	struct race_thp *rt;
 	int *last_node;		/* where the movers last put each THP */
-	struct race_log *mig;	/* migration entries seen in the trace, per THP */
-	struct counters_sampler *tp_set, *tp_remove;
+	struct race_log *mig;	/* kernel migrations seen in the trace, per THP */
+	uint64_t *entry_set;	/* when each THP's open migration entry was set */
+	struct counters_sampler *tp_start, *tp_set, *tp_remove;
+	struct gr_call { uint32_t tid; uint64_t t; } *calls;	/* each thread's last migrate_pages() start */
+	size_t nr_calls;
 	pthread_t tracer;
 	bool tracing, tracer_stop;
 	uint64_t trace_upto;	/* the trace is read up to here */
-	uint64_t trace_entries, trace_unpaired, trace_stale, trace_lost;
-	struct hist trace_entry_ns;
-	char trace_why[256];
+	uint64_t trace_entries, trace_unpaired, trace_stale, trace_lost, trace_from_call;
+	struct hist trace_entry_ns, trace_call_ns;
+	char trace_why[256], trace_start_why[256];
 	struct gr_worker *w;
 	struct gr_mover *m;
 	struct gr_hopper *h;
@@ -842,25 +845,63 @@ static const pthread_attr_t *gr_thread_attr(void)
 
 /* ---- the trace reader ---- */
 
-static void gr_trace_event(const struct counters_rec *r, bool set)
+enum gr_trace_kind { GR_TR_START, GR_TR_SET, GR_TR_REMOVE, GR_TR_KINDS };
+
+/* The slot of a thread's last migrate_pages() start; NULL when the table is full. */
+static struct gr_call *gr_call_of(uint32_t tid)
+{
+	size_t max = gr.nr_threads + gr.nr_hoppers + opt_movers + 64;
+
+	for (size_t i = 0; i < gr.nr_calls; i++)
+		if (gr.calls[i].tid == tid)
+			return &gr.calls[i];
+	if (gr.nr_calls == max)
+		return NULL;
+	gr.calls[gr.nr_calls] = (struct gr_call){ .tid = tid };
+	return &gr.calls[gr.nr_calls++];
+}
+
+/*
+ * A THP's kernel migration runs from the start of the migrate_pages() call
+ * that sets its entry (same thread; the THP is isolated by then, its PMD
+ * still mapped or armed for a NUMA hinting fault) to the entry's removal.
+ * Without the start, from the entry's setting.
+ */
+static void gr_trace_event(const struct counters_rec *r, enum gr_trace_kind kind)
 {
 	uintptr_t a = r->field[0], base = (uintptr_t)gr.r.addr;
-	struct race_log *l;
+	struct gr_call *c;
 	uint64_t start;
+	size_t k;
 
-	if (a < base || a >= base + gr.r.size || (a - base) % gr.r.thp_size)
-		return;
-	l = &gr.mig[(a - base) / gr.r.thp_size];
-	if (set) {
-		race_log_open(l, r->time_ns);
+	if (kind == GR_TR_START) {
+		c = gr_call_of(r->tid);
+		if (c)
+			c->t = r->time_ns;
 		return;
 	}
-	if (race_log_close(l, r->time_ns, &start)) {
+	if (a < base || a >= base + gr.r.size || (a - base) % gr.r.thp_size)
+		return;
+	k = (a - base) / gr.r.thp_size;
+	if (kind == GR_TR_SET) {
+		c = gr.tp_start ? gr_call_of(r->tid) : NULL;
+		start = r->time_ns;
+		if (c && c->t) {
+			start = c->t;
+			c->t = 0;	/* one entry per call: NUMA balancing and the movers move one THP */
+			gr.trace_from_call++;
+		}
+		gr.entry_set[k] = r->time_ns;
+		race_log_open(&gr.mig[k], start);
+		return;
+	}
+	if (race_log_close(&gr.mig[k], r->time_ns, &start)) {
 		gr.trace_unpaired++;
 		return;
 	}
 	gr.trace_entries++;
-	hist_add(&gr.trace_entry_ns, r->time_ns - start);
+	hist_add(&gr.trace_entry_ns, r->time_ns - gr.entry_set[k]);
+	hist_add(&gr.trace_call_ns, r->time_ns - start);
 }
 
 /* Records read but not applied yet: later than the time the reading began. */
@@ -907,25 +948,26 @@ static void gr_trace_keep(struct gr_trace_buf *b, size_t used)
  * those are applied in time order (an entry's end never before its start),
  * later ones wait for the next round.
  */
-static void gr_trace_apply(struct gr_trace_buf *set, struct gr_trace_buf *rm, uint64_t upto)
+static void gr_trace_apply(struct gr_trace_buf *b, uint64_t upto)
 {
-	size_t i = 0, j = 0;
+	size_t i[GR_TR_KINDS] = { 0 };
 
-	qsort(set->rec, set->n, sizeof(*set->rec), gr_rec_cmp);
-	qsort(rm->rec, rm->n, sizeof(*rm->rec), gr_rec_cmp);
+	for (int k = 0; k < GR_TR_KINDS; k++)
+		qsort(b[k].rec, b[k].n, sizeof(*b[k].rec), gr_rec_cmp);
 	for (;;) {
-		bool s = i < set->n && set->rec[i].time_ns <= upto;
-		bool r = j < rm->n && rm->rec[j].time_ns <= upto;
+		int next = -1;
 
-		if (s && (!r || set->rec[i].time_ns <= rm->rec[j].time_ns))
-			gr_trace_event(&set->rec[i++], true);
-		else if (r)
-			gr_trace_event(&rm->rec[j++], false);
-		else
+		/* Ties go to the earlier kind: a call starts before its entry is set, set before removed. */
+		for (int k = 0; k < GR_TR_KINDS; k++)
+			if (i[k] < b[k].n && b[k].rec[i[k]].time_ns <= upto &&
+			    (next < 0 || b[k].rec[i[k]].time_ns < b[next].rec[i[next]].time_ns))
+				next = k;
+		if (next < 0)
 			break;
+		gr_trace_event(&b[next].rec[i[next]++], next);
 	}
-	gr_trace_keep(set, i);
-	gr_trace_keep(rm, j);
+	for (int k = 0; k < GR_TR_KINDS; k++)
+		gr_trace_keep(&b[k], i[k]);
 }
 
 /* Once records were lost, an entry whose end may be among them must not pass as a migration for ever. */
@@ -944,17 +986,20 @@ static void gr_trace_expire(uint64_t now)
 
 static void *gr_tracer_main(void *arg)
 {
-	struct gr_trace_buf set = { 0 }, rm = { 0 };
+	struct counters_sampler *tp[GR_TR_KINDS] = { gr.tp_start, gr.tp_set, gr.tp_remove };
+	struct gr_trace_buf b[GR_TR_KINDS] = { 0 };
 
 	for (;;) {
 		bool last = __atomic_load_n(&gr.tracer_stop, __ATOMIC_ACQUIRE);
 		uint64_t upto = now_ns();
 
-		if (!gr_trace_fill(gr.tp_set, &set) || !gr_trace_fill(gr.tp_remove, &rm)) {
-			gr_error("out of memory reading the trace");
-			last = true;
+		for (int k = 0; k < GR_TR_KINDS; k++) {
+			if (tp[k] && !gr_trace_fill(tp[k], &b[k])) {
+				gr_error("out of memory reading the trace");
+				last = true;
+			}
 		}
-		gr_trace_apply(&set, &rm, upto);
+		gr_trace_apply(b, upto);
 		gr_trace_expire(upto);
 		__atomic_store_n(&gr.trace_upto, upto, __ATOMIC_RELEASE);
 		if (last)
@@ -963,8 +1008,8 @@ static void *gr_tracer_main(void *arg)
 	}
 	/* Nobody waits for a trace that is no longer read. */
 	__atomic_store_n(&gr.trace_upto, UINT64_MAX, __ATOMIC_RELEASE);
-	free(set.rec);
-	free(rm.rec);
+	for (int k = 0; k < GR_TR_KINDS; k++)
+		free(b[k].rec);
 	return NULL;
 }
 
@@ -975,17 +1020,24 @@ static void gr_trace_open(void)
 	char why[200];
 
 	hist_init(&gr.trace_entry_ns);
+	hist_init(&gr.trace_call_ns);
 	gr.tp_set = counters_sample_open("thp:set_migration_pmd", addr, 0, why, sizeof(why));
 	if (gr.tp_set)
 		gr.tp_remove = counters_sample_open("thp:remove_migration_pmd", addr, 0,
 						    why, sizeof(why));
 	gr.mig = calloc(gr.nr_thp, sizeof(*gr.mig));
-	if (!gr.tp_set || !gr.tp_remove || !gr.mig) {
-		snprintf(gr.trace_why, sizeof(gr.trace_why), "%s", gr.mig ? why : "out of memory");
+	gr.entry_set = calloc(gr.nr_thp, sizeof(*gr.entry_set));
+	gr.calls = calloc(gr.nr_threads + gr.nr_hoppers + opt_movers + 64, sizeof(*gr.calls));
+	if (!gr.tp_set || !gr.tp_remove || !gr.mig || !gr.entry_set || !gr.calls) {
+		snprintf(gr.trace_why, sizeof(gr.trace_why), "%s",
+			 gr.tp_set && gr.tp_remove ? "out of memory" : why);
 		counters_sample_close(gr.tp_set);
 		gr.tp_set = NULL;
 		return;
 	}
+	/* Optional: without it a migration is the life of its entry alone. */
+	gr.tp_start = counters_sample_open("migrate:mm_migrate_pages_start", NULL, 0,
+					   gr.trace_start_why, sizeof(gr.trace_start_why));
 	gr.tracing = !pthread_create(&gr.tracer, gr_thread_attr(), gr_tracer_main, NULL);
 }
 
@@ -995,7 +1047,9 @@ static void gr_trace_close(void)
 		return;
 	__atomic_store_n(&gr.tracer_stop, true, __ATOMIC_RELEASE);
 	pthread_join(gr.tracer, NULL);
-	gr.trace_lost = counters_sample_lost(gr.tp_set) + counters_sample_lost(gr.tp_remove);
+	gr.trace_lost = counters_sample_lost(gr.tp_set) + counters_sample_lost(gr.tp_remove) +
+			(gr.tp_start ? counters_sample_lost(gr.tp_start) : 0);
+	counters_sample_close(gr.tp_start);
 	counters_sample_close(gr.tp_set);
 	counters_sample_close(gr.tp_remove);
 }
@@ -1010,10 +1064,14 @@ static json_object *gr_trace_json(void)
 		return o;
 	}
 	gr_add_u64(o, "migration_entries", gr.trace_entries);
+	gr_add_u64(o, "entries_from_call_start", gr.trace_from_call);
+	json_object_object_add(o, "call_start", gr.tp_start ? json_object_new_boolean(true) :
+			       json_object_new_string(gr.trace_start_why));
 	gr_add_u64(o, "unpaired_ends", gr.trace_unpaired);
 	gr_add_u64(o, "lost_ends", gr.trace_stale);
 	gr_add_u64(o, "lost_records", gr.trace_lost);
 	json_object_object_add(o, "entry_duration", hist_to_json(&gr.trace_entry_ns, "ns"));
+	json_object_object_add(o, "migration_duration", hist_to_json(&gr.trace_call_ns, "ns"));
 	return o;
 }
 
@@ -1077,6 +1135,13 @@ static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 {
 	gr.nr_threads = opt_threads ? opt_threads : MAX(ctx->topo.nr_cpus, 1);
 	gr.sharers = opt_sharers;
+	/*
+	 * NUMA balancing alone migrates a THP one thread faults on sooner: its
+	 * private faults pass the two-fault filter, shared ones wait for the
+	 * NUMA group's statistics to favour the new node.
+	 */
+	if (!gr.sharers && gr.driver == GR_AUTONUMA)
+		gr.sharers = 1;
 	for (int s = MIN(gr.nr_threads, 4); !gr.sharers; s--)
 		if (gr.nr_threads % s == 0)
 			gr.sharers = s;
@@ -1442,9 +1507,9 @@ static json_object *gr_pin_json(int b, const struct gr_stats *s, double race_s)
 	gr_add_u64(o, "windows_migration_overlap", s->win_overlap);
 	gr_add_u64(o, "windows_node_changed", s->win_node);
 	gr_add_u64(o, "windows_moved", s->win_moved);
-	json_object_object_add(o, "windows_migration_entry",
+	json_object_object_add(o, "windows_kernel_migration",
 			       gr.tracing ? json_object_new_int64(s->win_trace) : NULL);
-	json_object_object_add(o, "windows_migration_entry_only",
+	json_object_object_add(o, "windows_kernel_migration_only",
 			       gr.tracing ? json_object_new_int64(s->win_trace_only) : NULL);
 	gr_add_u64(o, "violations", s->violations);
 	gr_add_u64(o, "bad_blocks", s->bad_blocks);
