@@ -177,7 +177,7 @@ static struct {
 	uint64_t *entry_set;	/* when each THP's open migration entry was set */
 	struct counters_sampler *tp_start, *tp_set, *tp_remove;
 	struct gr_call { uint32_t tid; uint64_t t; } *calls;	/* each thread's last migrate_pages() start */
-	size_t nr_calls;
+	size_t nr_calls, max_calls;
 	pthread_t tracer;
 	bool tracing, tracer_stop;
 	uint64_t trace_upto;	/* the trace is read up to here */
@@ -850,12 +850,10 @@ enum gr_trace_kind { GR_TR_START, GR_TR_SET, GR_TR_REMOVE, GR_TR_KINDS };
 /* The slot of a thread's last migrate_pages() start; NULL when the table is full. */
 static struct gr_call *gr_call_of(uint32_t tid)
 {
-	size_t max = gr.nr_threads + gr.nr_hoppers + opt_movers + 64;
-
 	for (size_t i = 0; i < gr.nr_calls; i++)
 		if (gr.calls[i].tid == tid)
 			return &gr.calls[i];
-	if (gr.nr_calls == max)
+	if (gr.nr_calls == gr.max_calls)
 		return NULL;
 	gr.calls[gr.nr_calls] = (struct gr_call){ .tid = tid };
 	return &gr.calls[gr.nr_calls++];
@@ -1027,7 +1025,9 @@ static void gr_trace_open(void)
 						    why, sizeof(why));
 	gr.mig = calloc(gr.nr_thp, sizeof(*gr.mig));
 	gr.entry_set = calloc(gr.nr_thp, sizeof(*gr.entry_set));
-	gr.calls = calloc(gr.nr_threads + gr.nr_hoppers + opt_movers + 64, sizeof(*gr.calls));
+	/* Every thread of ours, and room for the helpers' (pvm). */
+	gr.max_calls = gr.nr_threads + gr.nr_hoppers + opt_movers + 64;
+	gr.calls = calloc(gr.max_calls, sizeof(*gr.calls));
 	if (!gr.tp_set || !gr.tp_remove || !gr.mig || !gr.entry_set || !gr.calls) {
 		snprintf(gr.trace_why, sizeof(gr.trace_why), "%s",
 			 gr.tp_set && gr.tp_remove ? "out of memory" : why);
