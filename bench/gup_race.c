@@ -47,7 +47,6 @@ enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT };
 
 static uint64_t opt_size, opt_block, opt_xfer;
 static double opt_hang_s;
-static bool opt_hop_yield;
 static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
 static double opt_duration, opt_baseline;
@@ -57,7 +56,7 @@ static const struct opt gr_opts[] = {
 	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers" },
 	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads; 0: one per CPU",
 	  0, 4096 },
-	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4 (1 for --driver autonuma)", 0, 512 },
+	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4 (2 for --driver autonuma)", 0, 512 },
 	{ "duration", OPT_DOUBLE, &opt_duration, "10", "seconds of racing", 0.1, 1e7 },
 	{ "baseline", OPT_DOUBLE, &opt_baseline, "2", "seconds of pinning without migration first (latency baseline)",
 	  0, 1e6 },
@@ -68,8 +67,7 @@ static const struct opt gr_opts[] = {
 	{ "xfer", OPT_SIZE, &opt_xfer, "64K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
-	{ "hop-ms", OPT_INT, &opt_hop_ms, "100", "autonuma: the pinners of a THP and a thread touching it move to the next node this often", 1, 3600000 },
-	{ "hop-yield", OPT_BOOL, &opt_hop_yield, NULL, "autonuma: hoppers yield the CPU after each round of touches" },
+	{ "hop-ms", OPT_INT, &opt_hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
 	{ "scan-ms", OPT_INT, &opt_scan_ms, "5", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
 	{ "scan-mb", OPT_INT, &opt_scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
 	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
@@ -131,7 +129,9 @@ struct gr_hopper {
 	pthread_t tid;
 	pid_t tid_os;
 	int idx, node;
-	uint64_t hops, touches;
+	int step;		/* the group is on its step-th node after its first; its pinners read it */
+	uint64_t t_step;	/* when it got there */
+	uint64_t hops, touches, early;	/* early: moves on because every THP had arrived */
 };
 
 struct gr_violation {
@@ -604,16 +604,16 @@ static int gr_op(struct gr_worker *w, int b, size_t thp)
 
 /*
  * The pinners sharing a set of THPs and a hopper touching them all live on
- * one node, and every --hop-ms all of them move to the next: the THPs'
- * NUMA hinting faults then come from one node after another (passing the
- * two-fault filter), and NUMA balancing migrates them from one thread's
- * fault while the others pin them.
+ * one node, and move to the next together: the THPs' NUMA hinting faults
+ * then come from one node after another (passing the two-fault filter),
+ * and NUMA balancing migrates them from one thread's fault while the
+ * others pin them.
  */
 static int gr_group_node(int group)
 {
-	uint64_t hop = (now_ns() - gr.t_race) / (opt_hop_ms * 1000000ull);
+	int step = __atomic_load_n(&gr.h[group].step, __ATOMIC_RELAXED);
 
-	return gr.cpu_nodes[(group + hop) % gr.nr_cpu_nodes];
+	return gr.cpu_nodes[(group + step) % gr.nr_cpu_nodes];
 }
 
 /* Moves the calling thread to its group's node when that changed; 1 if it moved. */
@@ -630,10 +630,32 @@ static int gr_follow(int group, int *bound)
 	return !numa_run_on_node(node);
 }
 
+/* True when every THP of the hopper's group is mapped on the group's node. */
+static bool gr_arrived(const struct gr_hopper *h)
+{
+	for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
+		if (gr_node_of(gr.r.addr + (size_t)k * gr.r.thp_size) != h->node)
+			return false;
+	return true;
+}
+
+static void gr_hop_check(struct gr_hopper *h)
+{
+	uint64_t now = now_ns();
+
+	if (now - h->t_step >= opt_hop_ms * 1000000ull || gr_arrived(h)) {
+		h->early += now - h->t_step < opt_hop_ms * 1000000ull;
+		__atomic_store_n(&h->step, h->step + 1, __ATOMIC_RELAXED);
+	}
+}
+
 /*
  * A hopper makes sure its THPs fault soon after NUMA balancing's scanner
  * armed them, and keeps the scanner going: it scans in the time of the
- * tasks that use the CPU.
+ * tasks that use the CPU. It moves its group on as soon as NUMA balancing
+ * has brought every THP over, or after --hop-ms: a pass of the scanner
+ * takes from milliseconds to a second depending on the machine, and each
+ * hop is worth one migration of each THP.
  */
 static void *gr_hopper_main(void *arg)
 {
@@ -646,13 +668,15 @@ static void *gr_hopper_main(void *arg)
 			usleep(5000);
 			continue;
 		}
-		h->hops += gr_follow(h->idx, &h->node);
+		if (gr_follow(h->idx, &h->node)) {
+			h->hops++;
+			h->t_step = now_ns();
+		}
 		for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
 			(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size + 64);
 		h->touches++;
+		gr_hop_check(h);
 		/* No sleep: NUMA balancing scans from the ticks of busy tasks. */
-		if (opt_hop_yield)
-			sched_yield();
 	}
 	return NULL;
 }
@@ -1136,12 +1160,13 @@ static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 	gr.nr_threads = opt_threads ? opt_threads : MAX(ctx->topo.nr_cpus, 1);
 	gr.sharers = opt_sharers;
 	/*
-	 * NUMA balancing alone migrates a THP one thread faults on sooner: its
-	 * private faults pass the two-fault filter, shared ones wait for the
-	 * NUMA group's statistics to favour the new node.
+	 * NUMA balancing alone: a hopper per two pinners keeps the machine's
+	 * CPUs busy without crowding them (each group has one), and one THP a
+	 * group makes the scanner's passes short and the pinners' operations
+	 * land on the THP that is migrating.
 	 */
 	if (!gr.sharers && gr.driver == GR_AUTONUMA)
-		gr.sharers = 1;
+		gr.sharers = gr.nr_threads % 2 ? 1 : 2;
 	for (int s = MIN(gr.nr_threads, 4); !gr.sharers; s--)
 		if (gr.nr_threads % s == 0)
 			gr.sharers = s;
@@ -1154,7 +1179,7 @@ static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 	gr.groups = gr.nr_threads / gr.sharers;
 	gr.slice = thp / gr.sharers / GR_ALIGN * GR_ALIGN;
 	if (!opt_size)
-		opt_size = (uint64_t)gr.groups * 4 * thp;
+		opt_size = (uint64_t)gr.groups * (gr.driver == GR_AUTONUMA ? 1 : 4) * thp;
 	if (opt_size % thp)
 		usage_error("--size %llu is not a multiple of the THP size %zu",
 			    (unsigned long long)opt_size, thp);
@@ -1631,17 +1656,21 @@ static void gr_report_pins(struct run_ctx *ctx, double race_s, uint64_t *windows
 
 static void gr_report_autonuma(struct run_ctx *ctx)
 {
-	uint64_t hops = 0, touches = 0;
+	uint64_t hops = 0, touches = 0, steps = 0, arrived = 0;
 
 	for (int i = 0; i < gr.nr_threads; i++)
 		hops += gr.w[i].hops;
 	for (int i = 0; i < gr.nr_hoppers; i++) {
 		hops += gr.h[i].hops;
 		touches += gr.h[i].touches;
+		steps += gr.h[i].step;
+		arrived += gr.h[i].early;
 	}
 	result_metric(ctx->res, "autonuma_hoppers", json_object_new_int(gr.nr_hoppers));
 	result_metric(ctx->res, "autonuma_hops", json_object_new_int64(hops));
 	result_metric(ctx->res, "autonuma_touch_rounds", json_object_new_int64(touches));
+	result_metric(ctx->res, "autonuma_group_moves", json_object_new_int64(steps));
+	result_metric(ctx->res, "autonuma_group_moves_arrived", json_object_new_int64(arrived));
 }
 
 static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat *v1,
@@ -1721,6 +1750,33 @@ static int gr_alloc(struct run_ctx *ctx)
 	return gr.h ? 0 : -ENOMEM;
 }
 
+/*
+ * NUMA balancing's scanner walks every VMA of the process with a budget
+ * per pass; the hinting faults and migrations of migrace's own stacks,
+ * buffers and heap cost time and slow the passes over the region. The
+ * region gets a policy that keeps NUMA balancing on it (MPOL_BIND over
+ * every memory node with MPOL_F_NUMA_BALANCING: a THP is still moved to
+ * the node of the CPU that faults, after the same two-fault filter) and
+ * the threads a local policy, without which the scanner skips a VMA.
+ */
+static void gr_autonuma_scope(struct run_ctx *ctx)
+{
+	struct bitmask *mems = numa_get_mems_allowed();
+	const char *scope = "region";
+	char why[160];
+
+	if (mbind(gr.r.addr, gr.r.size, MPOL_BIND | MPOL_F_NUMA_BALANCING, mems->maskp,
+		  mems->size + 1, 0)) {
+		snprintf(why, sizeof(why), "process: mbind(MPOL_F_NUMA_BALANCING): %s", strerror(errno));
+		scope = why;
+	} else if (set_mempolicy(MPOL_LOCAL, NULL, 0)) {
+		snprintf(why, sizeof(why), "process: set_mempolicy(MPOL_LOCAL): %s", strerror(errno));
+		scope = why;
+	}
+	numa_bitmask_free(mems);
+	result_metric(ctx->res, "autonuma_scan_scope", json_object_new_string(scope));
+}
+
 static int gr_prepare(struct run_ctx *ctx)
 {
 	char mode[32];
@@ -1749,6 +1805,8 @@ static int gr_prepare(struct run_ctx *ctx)
 		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d THPs", gr.nr_thp);
 		return -1;
 	}
+	if (gr.nr_hoppers)
+		gr_autonuma_scope(ctx);
 	return 0;
 }
 
@@ -1881,6 +1939,7 @@ static int gr_run(struct run_ctx *ctx)
 	if (lost)
 		return 0;	/* hung threads may still use the region: the exit takes it */
 out:
+	set_mempolicy(MPOL_DEFAULT, NULL, 0);
 	region_free(&gr.r);
 	if (gr.conf.fd >= 0)
 		close(gr.conf.fd);
