@@ -333,10 +333,15 @@ static void mig_drain(void)
 	pthread_mutex_unlock(&cs.mig_lock);
 }
 
-/* Empties the sample buffers whenever one is half full, so that none is lost between phase edges. */
+/*
+ * Empties the sample buffers whenever one is half full, so that none is
+ * lost between phase edges (which drain them too). No timer: a wakeup on
+ * another CPU in the middle of a measured move would put migrace's mm on
+ * that CPU and every TLB flush of the move would then interrupt it.
+ */
 static void *mig_thread(void *arg)
 {
-	while (ctr_sample_wait(cs.mig, cs.mig_stop, 1000) <= 0)
+	while (ctr_sample_wait(cs.mig, cs.mig_stop, -1) <= 0)
 		mig_drain();
 	return NULL;
 }

@@ -552,7 +552,7 @@ uint64_t counters_sample_lost(const struct counters_sampler *s)
 	return s->lost;
 }
 
-/* Sleeps until a buffer is half full, stop_fd is readable, or timeout_ms passed. */
+/* Sleeps until a buffer is half full, stop_fd is readable, or timeout_ms passed (-1: no timeout). */
 int ctr_sample_wait(struct counters_sampler *s, int stop_fd, int timeout_ms)
 {
 	for (int i = 0; i < s->nr; i++)
