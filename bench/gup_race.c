@@ -50,7 +50,7 @@ static double opt_hang_s;
 static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
 static double opt_duration, opt_baseline;
-static const char *opt_driver, *opt_pin, *opt_file, *opt_inject;
+static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope;
 
 static const struct opt gr_opts[] = {
 	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers" },
@@ -70,6 +70,7 @@ static const struct opt gr_opts[] = {
 	{ "hop-ms", OPT_INT, &opt_hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
 	{ "scan-ms", OPT_INT, &opt_scan_ms, "5", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
 	{ "scan-mb", OPT_INT, &opt_scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
+	{ "scan-scope", OPT_STR, &opt_scan_scope, "region", "autonuma: what NUMA balancing scans: region (a policy on it, MPOL_LOCAL for the threads) or process (every VMA, default policies)" },
 	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
 	{ "hang-timeout", OPT_DOUBLE, &opt_hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
 	{ "inject", OPT_STR, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation" },
@@ -1196,6 +1197,8 @@ static void gr_validate(struct run_ctx *ctx)
 	size_t thp = region_thp_size();
 
 	gr.driver = gr_parse_driver(opt_driver);
+	if (strcmp(opt_scan_scope, "region") && strcmp(opt_scan_scope, "process"))
+		usage_error("--scan-scope: '%s' is neither region nor process", opt_scan_scope);
 	gr_parse_pins();
 	gr_validate_layout(ctx, thp);
 	if (opt_block < STAMP_MIN_BLOCK || opt_block > GR_ALIGN || (opt_block & (opt_block - 1)))
@@ -1765,7 +1768,9 @@ static void gr_autonuma_scope(struct run_ctx *ctx)
 	const char *scope = "region";
 	char why[160];
 
-	if (mbind(gr.r.addr, gr.r.size, MPOL_BIND | MPOL_F_NUMA_BALANCING, mems->maskp,
+	if (!strcmp(opt_scan_scope, "process")) {
+		scope = "process: --scan-scope process";
+	} else if (mbind(gr.r.addr, gr.r.size, MPOL_BIND | MPOL_F_NUMA_BALANCING, mems->maskp,
 		  mems->size + 1, 0)) {
 		snprintf(why, sizeof(why), "process: mbind(MPOL_F_NUMA_BALANCING): %s", strerror(errno));
 		scope = why;
