@@ -53,7 +53,7 @@ static double opt_duration, opt_baseline;
 static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope;
 
 static const struct opt gr_opts[] = {
-	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers" },
+	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers (1 for --driver autonuma)" },
 	{ "threads", OPT_INT, &opt_threads, "0", "pinner threads; 0: one per CPU",
 	  0, 4096 },
 	{ "sharers", OPT_INT, &opt_sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4 (2 for --driver autonuma)", 0, 512 },
@@ -132,7 +132,7 @@ struct gr_hopper {
 	int idx, node;
 	int step;		/* the group is on its step-th node after its first; its pinners read it */
 	uint64_t t_step;	/* when it got there */
-	uint64_t hops, touches, early;	/* early: moves on because every THP had arrived */
+	uint64_t hops, touches, arrived;	/* arrived: moves on because every THP was there */
 };
 
 struct gr_violation {
@@ -645,7 +645,7 @@ static void gr_hop_check(struct gr_hopper *h)
 	uint64_t now = now_ns();
 
 	if (now - h->t_step >= opt_hop_ms * 1000000ull || gr_arrived(h)) {
-		h->early += now - h->t_step < opt_hop_ms * 1000000ull;
+		h->arrived += now - h->t_step < opt_hop_ms * 1000000ull;
 		__atomic_store_n(&h->step, h->step + 1, __ATOMIC_RELAXED);
 	}
 }
@@ -661,6 +661,7 @@ static void gr_hop_check(struct gr_hopper *h)
 static void *gr_hopper_main(void *arg)
 {
 	struct gr_hopper *h = arg;
+	int node;
 
 	h->tid_os = gettid();
 	h->node = -1;
@@ -669,10 +670,10 @@ static void *gr_hopper_main(void *arg)
 			usleep(5000);
 			continue;
 		}
-		if (gr_follow(h->idx, &h->node)) {
-			h->hops++;
+		node = h->node;
+		h->hops += gr_follow(h->idx, &h->node);
+		if (h->node != node)
 			h->t_step = now_ns();
-		}
 		for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
 			(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size + 64);
 		h->touches++;
@@ -1667,7 +1668,7 @@ static void gr_report_autonuma(struct run_ctx *ctx)
 		hops += gr.h[i].hops;
 		touches += gr.h[i].touches;
 		steps += gr.h[i].step;
-		arrived += gr.h[i].early;
+		arrived += gr.h[i].arrived;
 	}
 	result_metric(ctx->res, "autonuma_hoppers", json_object_new_int(gr.nr_hoppers));
 	result_metric(ctx->res, "autonuma_hops", json_object_new_int64(hops));
