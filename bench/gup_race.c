@@ -642,10 +642,10 @@ static bool gr_arrived(const struct gr_hopper *h)
 
 static void gr_hop_check(struct gr_hopper *h)
 {
-	uint64_t now = now_ns();
+	bool waited = now_ns() - h->t_step >= opt_hop_ms * 1000000ull;
 
-	if (now - h->t_step >= opt_hop_ms * 1000000ull || gr_arrived(h)) {
-		h->arrived += now - h->t_step < opt_hop_ms * 1000000ull;
+	if (waited || gr_arrived(h)) {
+		h->arrived += !waited;
 		__atomic_store_n(&h->step, h->step + 1, __ATOMIC_RELAXED);
 	}
 }

@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"       migrace run SCENARIO [--json FILE] [options]\n"
 		"       migrace run SCENARIO --help\n"
 		"       migrace provenance        (this machine and kernel, as JSON)\n"
+		"       migrace klog-filter       (the lines of stdin that fail a run: BUG, WARNING, ...)\n"
 		"       migrace compare [--format text|markdown|html] [--threshold PCT] RUN_A RUN_B...\n"
 		"       migrace export --out DIR RUN...   (plot data for plots/*.gp)\n"
 		"       migrace report --out DIR RUN...   (DIR/index.html)\n"
@@ -88,6 +89,19 @@ static int cmd_provenance(void)
 	p = result_provenance(&t);
 	puts(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(p);
+	return EXIT_PASS;
+}
+
+/* For the runners' look at the kernel log after a run: the same patterns as the run's own. */
+static int cmd_klog_filter(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, stdin) > 0)
+		if (klog_is_bad(line))
+			fputs(line, stdout);
+	free(line);
 	return EXIT_PASS;
 }
 
@@ -158,6 +172,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "provenance"))
 		return cmd_provenance();
+	if (!strcmp(argv[1], "klog-filter"))
+		return cmd_klog_filter();
 	if (!strcmp(argv[1], "compare"))
 		return cmd_compare(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "export"))

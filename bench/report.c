@@ -12,7 +12,6 @@
 #include "report.h"
 #include "util.h"
 
-/* Options go to opt_parse, the rest are run directories; returns how many. */
 /* export and report: an existing, writable --out and runs of the same scenarios. */
 void report_load_out(struct run *runs, int n, char **dirs, const char *cmd, const char *out)
 {
@@ -26,6 +25,7 @@ void report_load_out(struct run *runs, int n, char **dirs, const char *cmd, cons
 	runs_check_same_scenarios(runs, n);
 }
 
+/* Options go to opt_parse, the rest are run directories; returns how many. */
 int report_args(const struct opt *opts, int argc, char **argv, const char *usage, char **dirs)
 {
 	const struct opt *tabs[2] = { opts, NULL };

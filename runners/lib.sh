@@ -60,14 +60,11 @@ migrace_bin() {
 
 # The kernel log after migrace has exited: some kernel bugs only show when
 # its mm is torn down ("BUG: Bad rss-counter state"), after its own check.
-# The patterns are those of bench/lib/klog.c.
-klog_patterns='BUG:|WARNING:|Oops|general protection fault|kernel BUG|soft lockup|hard LOCKUP|rcu_sched detected stall|rcu: INFO|blocked for more than|Bad page|bad page|page dumped because|Kernel panic|list_add corruption|list_del corruption'
-
 klog_mark() {
 	dmesg 2>/dev/null | wc -l
 }
 
-# Bad lines logged after klog_mark printed $1.
+# Bad lines (by migrace's own patterns) logged after klog_mark printed $1.
 klog_bad_since() {
-	dmesg 2>/dev/null | tail -n "+$(($1 + 1))" | grep -E "$klog_patterns" || :
+	dmesg 2>/dev/null | tail -n "+$(($1 + 1))" | "$(migrace_bin)" klog-filter
 }
