@@ -13,6 +13,7 @@ int main(void)
 		"watchdog: BUG: soft lockup - CPU#0 stuck for 22s!",
 		"INFO: task migrace:123 blocked for more than 120 seconds.",
 		"general protection fault, probably for non-canonical address",
+		"mm/pgtable-generic.c:51: bad pmd 000000009c52087d(efffe7fff77ffe02)",
 	};
 	static const char *const good[] = {
 		"migrace: positive-control kernel: THP pin guards relaxed",

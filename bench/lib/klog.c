@@ -8,12 +8,17 @@
 
 #include "klog.h"
 
-/* What liburing's and the kernel selftests' runners look for, and lockups. */
+/*
+ * What liburing's and the kernel selftests' runners look for, lockups, and
+ * the page-table walkers' "FILE:LINE: bad pmd ADDR(VALUE)" (p?d_clear_bad):
+ * an entry a walker did not understand and cleared, with what it mapped.
+ */
 static const char *const klog_patterns[] = {
 	"BUG:", "WARNING:", "Oops", "general protection fault", "kernel BUG",
 	"soft lockup", "hard LOCKUP", "rcu_sched detected stall", "rcu: INFO",
 	"blocked for more than", "Bad page", "bad page", "page dumped because",
 	"Kernel panic", "list_add corruption", "list_del corruption",
+	": bad pgd ", ": bad p4d ", ": bad pud ", ": bad pmd ", ": bad pte ",
 };
 
 int klog_is_bad(const char *line)
