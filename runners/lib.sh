@@ -23,16 +23,6 @@ cache_dir() {
 	printf '%s\n' "${MIGRACE_CACHE:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/migrace}"
 }
 
-# The image QEMU boots from a directory of runners/kernel fetch: vmlinux,
-# which boots faster under TCG, where there is one.
-fetched_image() {
-	if [ -e "$1/vmlinux" ]; then
-		printf '%s\n' "$1/vmlinux"
-	else
-		printf '%s\n' "$1/vmlinuz"
-	fi
-}
-
 # SIZE as QEMU's -m takes it (a number of MiB, or with a K, M, G or T
 # suffix) converted to MiB; fails on anything else or on less than 1 MiB.
 size_mib() {
