@@ -36,10 +36,14 @@ static void usage(FILE *f)
 		"       migrace run SCENARIO [--json FILE] [options]\n"
 		"       migrace run SCENARIO --help\n"
 		"       migrace provenance        (this machine and kernel, as JSON)\n"
-		"       migrace klog-filter       (the lines of stdin that fail a run: BUG, WARNING, ...)\n"
+		"       migrace klog-filter       (the lines of stdin that fail a run: BUG, WARNING, ..., with their stacks)\n"
+		"       migrace triage [--known-issues DIR] RESULT.json...\n"
+		"                                 (names the known kernel issue of failed results, in place;\n"
+		"                                 run it again after adding 'after exit:' kernel-log lines)\n"
 		"       migrace compare [--format text|markdown|html] [--threshold PCT] RUN_A RUN_B...\n"
 		"       migrace export --out DIR RUN...   (plot data for plots/*.gp)\n"
 		"       migrace report --out DIR RUN...   (DIR/index.html)\n"
+		"       migrace rates SETDIR...       (failure rates of runners/repeat's sets, compared)\n"
 		"       migrace --version\n\n"
 		"Races pins and gup against THP migration and measures NUMA balancing.\n"
 		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
@@ -97,10 +101,23 @@ static int cmd_klog_filter(void)
 {
 	char *line = NULL;
 	size_t cap = 0;
+	int ctx = 0;
 
-	while (getline(&line, &cap, stdin) > 0)
-		if (klog_is_bad(line))
+	while (getline(&line, &cap, stdin) > 0) {
+		/* dmesg's "[   12.345678] " prefix is not part of the message. */
+		const char *text = line[0] == '[' && strchr(line, ']') ? strchr(line, ']') + 2 : line;
+
+		bool keep = true;
+
+		if (klog_is_bad(text))
+			ctx = KLOG_CONTEXT;
+		else if (ctx && klog_is_context(text))
+			ctx--;
+		else
+			ctx = 0, keep = false;
+		if (keep)
 			fputs(line, stdout);
+	}
 	free(line);
 	return EXIT_PASS;
 }

@@ -20,12 +20,23 @@ int main(void)
 		"NUMA: Node 0 [mem 0x00000000-0x3fffffff]",
 		"page_owner is disabled",
 	};
+	static const char *const frames[] = {
+		"CPU: 1 PID: 42 Comm: migrace Not tainted 6.1.192-migrace-debug #1",
+		"Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)",
+		"Call Trace:",
+		" <TASK>",
+		" change_pmd_range.isra.0+0x4a1/0x5b0",
+	};
 	struct klog k;
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		tap_ok(klog_is_bad(bad[i]), "caught: %.40s", bad[i]);
 	for (unsigned int i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		tap_ok(!klog_is_bad(good[i]), "not flagged: %.40s", good[i]);
+	for (unsigned int i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		tap_ok(klog_is_context(frames[i]), "a stack line: %.40s", frames[i]);
+	for (unsigned int i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		tap_ok(!klog_is_context(good[i]), "not a stack line: %.40s", good[i]);
 	if (klog_open(&k))
 		tap_skip("/dev/kmsg unreadable here (needs root)");
 	else

@@ -29,6 +29,27 @@ int klog_is_bad(const char *line)
 	return 0;
 }
 
+/*
+ * The lines of a stack dump (dump_stack(), WARN, Oops) that follow a bad
+ * line: they say which code path printed it. Frames and register lines
+ * start with a blank; the header lines name the task and the machine.
+ */
+int klog_is_context(const char *line)
+{
+	static const char *const heads[] = {
+		"CPU: ", "Hardware name: ", "Call Trace:", "RIP: ", "Code: ", "RSP: ",
+		"RAX: ", "RDX: ", "RBP: ", "R10: ", "R13: ", "FS: ", "CS: ", "CR2: ",
+		"Modules linked in:",
+	};
+
+	if (line[0] == ' ' || line[0] == '\t')
+		return 1;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		if (!strncmp(line, heads[i], strlen(heads[i])))
+			return 1;
+	return 0;
+}
+
 int klog_open(struct klog *k)
 {
 	k->err = 0;
@@ -43,11 +64,14 @@ int klog_open(struct klog *k)
 	return 0;
 }
 
-/* Reads the records since klog_open (or the last scan); appends bad ones to hits. */
+/*
+ * Reads the records since klog_open (or the last scan); appends the bad ones
+ * to hits, each with the stack dump that follows it. Returns the bad ones.
+ */
 int klog_scan(struct klog *k, json_object *hits)
 {
 	char rec[8192];
-	int bad = 0;
+	int bad = 0, ctx = 0;
 
 	if (k->fd < 0)
 		return -k->err;
@@ -66,9 +90,15 @@ int klog_scan(struct klog *k, json_object *hits)
 		text[strcspn(text, "\n")] = '\0';
 		if (klog_is_bad(text)) {
 			bad++;
-			if (hits && json_object_array_length(hits) < 64)
-				json_object_array_add(hits, json_object_new_string(text));
+			ctx = KLOG_CONTEXT;
+		} else if (!ctx || !klog_is_context(text)) {
+			ctx = 0;
+			continue;
+		} else {
+			ctx--;
 		}
+		if (hits && json_object_array_length(hits) < KLOG_MAX_LINES)
+			json_object_array_add(hits, json_object_new_string(text));
 	}
 	return bad;
 }

@@ -4,6 +4,10 @@
 
 #include <json-c/json.h>
 
+/* Stack lines kept after a bad line, and lines kept in all. */
+#define KLOG_CONTEXT	48
+#define KLOG_MAX_LINES	256
+
 struct klog {
 	int fd;		/* /dev/kmsg, positioned at the run's start; -1 if unreadable */
 	int err;	/* why not, as errno */
@@ -12,6 +16,7 @@ struct klog {
 int klog_open(struct klog *k);
 int klog_scan(struct klog *k, json_object *hits);
 int klog_is_bad(const char *line);
+int klog_is_context(const char *line);
 void klog_close(struct klog *k);
 
 #endif
