@@ -7,6 +7,7 @@
 
 #include "counters.h"
 #include "knob.h"
+#include "known.h"
 #include "report.h"
 #include "scenario.h"
 #include "util.h"
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
 		return cmd_provenance();
 	if (!strcmp(argv[1], "klog-filter"))
 		return cmd_klog_filter();
+	if (!strcmp(argv[1], "triage"))
+		return cmd_triage(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "compare"))
 		return cmd_compare(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "export"))

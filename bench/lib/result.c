@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "known.h"
 #include "region.h"
 #include "result.h"
 #include "util.h"
@@ -141,7 +142,7 @@ void result_metric(struct result *r, const char *name, json_object *val)
 	json_object_object_add(r->metrics, name, val);
 }
 
-static int result_write(json_object *root, const char *path)
+int result_write(json_object *root, const char *path)
 {
 	char tmp[4096];
 
@@ -152,6 +153,31 @@ static int result_write(json_object *root, const char *path)
 	return rename(tmp, path) ? -errno : 0;
 }
 
+static const char *result_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+/* The one greppable line of a result; its free-text reason last. */
+void result_print_summary(json_object *root)
+{
+	json_object *ki = NULL, *un = NULL;
+
+	printf("SUMMARY scenario=%s verdict=%s", result_str(root, "scenario"), result_str(root, "verdict"));
+	if (json_object_object_get_ex(root, "known_issue", &ki)) {
+		printf(" known_issue=%s", result_str(ki, "name"));
+		if (!strcmp(result_str(ki, "match"), "partial") &&
+		    json_object_object_get_ex(ki, "unexplained", &un))
+			printf(" unexplained=%zu", json_object_array_length(un));
+	}
+	if (result_str(root, "reason")[0])
+		printf(" reason=%s", result_str(root, "reason"));
+	putchar('\n');
+	fflush(stdout);
+}
+
 int result_finish(struct result *r, const char *json_path)
 {
 	int ret = r->verdict == VERDICT_PASS ? EXIT_PASS :
@@ -160,13 +186,12 @@ int result_finish(struct result *r, const char *json_path)
 	json_object_object_add(r->root, "verdict", json_object_new_string(verdict_name(r->verdict)));
 	json_object_object_add(r->root, "reason", json_object_new_string(r->reason));
 	json_object_object_add(r->root, "metrics", json_object_get(r->metrics));
+	known_triage_default(r->root);
 	if (json_path && result_write(r->root, json_path)) {
 		msg("cannot write %s: %s", json_path, strerror(errno));
 		ret = EXIT_FAIL;
 	}
-	printf("SUMMARY scenario=%s verdict=%s%s%s\n", r->scenario, verdict_name(r->verdict),
-	       r->reason[0] ? " reason=" : "", r->reason);
-	fflush(stdout);
+	result_print_summary(r->root);
 	json_object_put(r->root);
 	json_object_put(r->metrics);
 	free(r);

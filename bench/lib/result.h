@@ -24,6 +24,8 @@ void result_verdict(struct result *r, enum verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void result_metric(struct result *r, const char *name, json_object *val);
 int result_finish(struct result *r, const char *json_path);
+int result_write(json_object *root, const char *path);
+void result_print_summary(json_object *root);
 const char *verdict_name(enum verdict v);
 
 #endif
