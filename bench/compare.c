@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "known.h"
 #include "report.h"
 #include "stats.h"
 #include "util.h"
@@ -324,25 +325,33 @@ static void cmp_para(enum report_format fmt, const char *text, FILE *f)
 
 static void cmp_runs_table(const struct run *runs, int nruns, enum report_format fmt, FILE *f)
 {
-	struct tab t = { .ncols = 7 };
+	struct tab t = { .ncols = 8 };
 	static const char *const head[] = { "run", "kernel", "timings", "status", "scenarios",
-					    "skipped/failed reps", "directory" };
+					    "skipped/failed reps", "known issues of failed reps",
+					    "directory" };
+	static json_object *reps[RUNS_MAX_SCN * RUNS_MAX_REPS];
 
 	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
 		tab_add(&t, "%s", head[i]);
 	for (int r = 0; r < nruns; r++) {
-		int sk = 0, fl = 0;
+		int sk = 0, fl = 0, n = 0;
+		char known[512];
 
 		for (int k = 0; k < runs[r].nscn; k++) {
 			sk += runs[r].scn[k].skipped;
 			fl += runs[r].scn[k].failed;
+			for (int j = 0; j < runs[r].scn[k].nreps; j++)
+				reps[n++] = runs[r].scn[k].reps[j];
 		}
+		/* Which kernel bug each failure was (kernels/known-issues), or new. */
+		known_tally(reps, n, known, sizeof(known));
 		tab_add(&t, "%c", 'A' + r);
 		tab_add(&t, "%s", runs[r].label);
 		tab_add(&t, "%s", runs_prov_str(&runs[r], "timings"));
 		tab_add(&t, "%s", runs[r].status);
 		tab_add(&t, "%d", runs[r].nscn);
 		tab_add(&t, "%d/%d", sk, fl);
+		tab_add(&t, "%s", known[0] ? known : "-");
 		tab_add(&t, "%s", runs[r].dir);
 	}
 	tab_print(&t, fmt, f);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "known.h"
 #include "report.h"
 #include "util.h"
 
@@ -167,13 +168,14 @@ static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 {
 	fputs("<h2 id=\"verdicts\">Verdicts</h2>\n<table>\n<tr><th>run</th><th>scenario</th>"
 	      "<th>measured (not skipped)</th><th>skipped</th><th>failed</th><th>first reason</th>"
-	      "<th>kernel log lines that failed it</th></tr>\n", f);
+	      "<th>kernel log lines that failed it</th><th>known issues of the failed</th></tr>\n", f);
 	for (int r = 0; r < nruns; r++)
 		for (int k = 0; k < runs[r].nscn; k++) {
 			const struct run_scn *s = &runs[r].scn[k];
 			const char *why = "", *klog = "";
 			json_object *v;
-			int hits = 0;
+			int hits = 0, fresh;
+			char known[512];
 
 			for (int j = 0; j < s->nreps; j++) {
 				if (!why[0] && json_object_object_get_ex(s->reps[j], "reason", &v))
@@ -195,6 +197,10 @@ static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 				fputs(": ", f);
 				html_puts(klog, f);
 			}
+			/* kernels/known-issues: which kernel bug each failure was, or new */
+			fresh = known_tally(s->reps, s->nreps, known, sizeof(known));
+			fprintf(f, "</td><td%s>", fresh ? " class=\"bad\"" : "");
+			html_puts(known, f);
 			fputs("</td></tr>\n", f);
 		}
 	fputs("</table>\n", f);

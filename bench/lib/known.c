@@ -602,11 +602,11 @@ void known_triage_default(json_object *result)
 		known_triage(&set, result);
 }
 
-/* "6.1-x: 2, new: 1" for the failed ones among reps; "" when none failed. */
-void known_tally(json_object *const *reps, int n, char *buf, size_t len)
+/* "6.1-x: 2, new: 1" for the failed ones among reps ("" when none failed); returns how many are new. */
+int known_tally(json_object *const *reps, int n, char *buf, size_t len)
 {
 	char names[16][80];
-	int count[16] = { 0 }, k = 0;
+	int count[16] = { 0 }, k = 0, fresh = 0;
 	size_t used = 0;
 
 	buf[0] = '\0';
@@ -619,7 +619,7 @@ void known_tally(json_object *const *reps, int n, char *buf, size_t len)
 			continue;
 		if (!json_object_object_get_ex(reps[i], "known_issue", &ki))
 			snprintf(name, sizeof(name), "not triaged");
-		else if (!strcmp(known_str(ki, "match"), "none"))
+		else if (!strcmp(known_str(ki, "match"), "none") && ++fresh)
 			snprintf(name, sizeof(name), "new");
 		else
 			snprintf(name, sizeof(name), "%.60s%s", known_str(ki, "name"),
@@ -633,4 +633,5 @@ void known_tally(json_object *const *reps, int n, char *buf, size_t len)
 	}
 	for (int j = 0; j < k && used < len; j++)
 		used += snprintf(buf + used, len - used, "%s%s: %d", j ? ", " : "", names[j], count[j]);
+	return fresh;
 }

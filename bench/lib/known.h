@@ -68,7 +68,7 @@ int known_match(const struct known_set *s, json_object *result, struct known_mat
 void known_match_free(struct known_match *m);
 int known_triage(const struct known_set *s, json_object *result);
 void known_triage_default(json_object *result);
-void known_tally(json_object *const *reps, int n, char *buf, size_t len);
+int known_tally(json_object *const *reps, int n, char *buf, size_t len);
 
 /* bench/triage.c: the migrace triage subcommand. */
 int cmd_triage(int argc, char **argv);
