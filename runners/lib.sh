@@ -64,7 +64,22 @@ klog_mark() {
 	dmesg 2>/dev/null | wc -l
 }
 
-# Bad lines (by migrace's own patterns) logged after klog_mark printed $1.
+# Bad lines (by migrace's own patterns) logged after klog_mark printed $1,
+# in the kernel log here or in the file $2 (a machine's log saved before it ended).
 klog_bad_since() {
-	dmesg 2>/dev/null | tail -n "+$(($1 + 1))" | "$(migrace_bin)" klog-filter
+	if [ -n "${2-}" ]; then cat "$2"; else dmesg 2>/dev/null; fi |
+		tail -n "+$(($1 + 1))" | "$(migrace_bin)" klog-filter
+}
+
+# Bad kernel log lines $3 that turned up after migrace exited fail its
+# result $1 (they join its kernel_log as "after exit:" lines, the reason
+# names the first) and are noted in its output $2; 1 if there were any.
+klog_fail_result() {
+	[ -n "$3" ] || return 0
+	printf '%s: the kernel log after migrace exited:\n%s\n' "$prog" "$3" >>"$2"
+	[ -f "$1" ] && jq --arg b "$3" '($b | split("\n")) as $l |
+		.kernel_log += [$l[] | "after exit: " + .] | .verdict = "fail" |
+		.reason = "kernel log after migrace exited: " + $l[0]' "$1" >"$1.tmp" &&
+		mv "$1.tmp" "$1"
+	return 1
 }
