@@ -200,5 +200,7 @@ int main(int argc, char **argv)
 		return cmd_export(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "report"))
 		return cmd_report(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "rates"))
+		return cmd_rates(argc - 2, argv + 2);
 	usage_error("unknown command '%s' (see 'migrace --help')", argv[1]);
 }

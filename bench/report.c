@@ -106,7 +106,7 @@ void report_title(const struct run *runs, int nruns, char *buf, size_t len)
 		used += snprintf(buf + used, len - used, "%s%s", i ? " vs " : "", runs[i].label);
 }
 
-static const char report_css[] =
+const char report_css[] =
 	"body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}"
 	"table{border-collapse:collapse;margin:.5em 0;font-size:90%}"
 	"th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
@@ -273,7 +273,7 @@ static void report_list(const char *top, const char *sub, char ***names, size_t 
 }
 
 /* Links to every file of each run, as runners/publish copies them: runs/<letter>/<file>. */
-static void report_raw(const struct run *runs, int nruns, FILE *f)
+void report_raw(const struct run *runs, int nruns, FILE *f)
 {
 	fputs("<h2 id=\"raw\">Raw results</h2>\n", f);
 	for (int r = 0; r < nruns; r++) {
@@ -317,6 +317,11 @@ int cmd_report(int argc, char **argv)
 			"Writes DIR/index.html: plots (made by runners/publish from migrace export),\n"
 			"the comparison against the first run, verdicts, provenance and links to runs/<A..>/.",
 			dirs);
+	/* Sets of runners/repeat are counts of failures, not repetitions to compare. */
+	if (n > 0 && rates_is_set(dirs[0])) {
+		free(runs);
+		return rates_report(dirs, n, report_out);
+	}
 	report_load_out(runs, n, dirs, "report", report_out);
 	snprintf(path, sizeof(path), "%s/index.html", report_out);
 	f = fopen(path, "we");

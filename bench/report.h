@@ -20,5 +20,12 @@ void html_puts(const char *s, FILE *f);
 int compare_write(const struct run *runs, int nruns, enum report_format fmt, double threshold,
 		  FILE *f);
 void report_title(const struct run *runs, int nruns, char *buf, size_t len);
+extern const char report_css[];
+void report_raw(const struct run *runs, int nruns, FILE *f);
+
+/* bench/rates.c: failure rates of runners/repeat's sets, and their report. */
+int cmd_rates(int argc, char **argv);
+bool rates_is_set(const char *dir);
+int rates_report(char **dirs, int n, const char *out);
 
 #endif
