@@ -384,8 +384,22 @@ static void rates_print_classes(const struct rates_set *s, FILE *f)
 	}
 }
 
+/* Failures per hour and its interval, or "none" without racing time to divide by. */
+static void rates_per_h(const struct rates_set *s, char *rate, char *ci, size_t len)
+{
+	if (s->hours <= 0) {
+		snprintf(rate, len, "none");
+		snprintf(ci, len, "none");
+		return;
+	}
+	snprintf(rate, len, "%.3g", s->k / s->hours);
+	snprintf(ci, len, "%.3g-%.3g", s->rate_lo, s->rate_hi);
+}
+
 static void rates_print(const struct rates_set *s, FILE *f)
 {
+	char rate[32], ci[64];
+
 	fprintf(f, "%s: %d of %d failed (%.1f %%, 95 %% CI %.1f-%.1f %%, Clopper-Pearson)", s->name,
 		s->k, s->n, s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi);
 	if (s->count[RC_SKIP] || s->count[RC_INCOMPLETE])
@@ -394,15 +408,17 @@ static void rates_print(const struct rates_set *s, FILE *f)
 	fputc('\n', f);
 	if (s->kernel[0])
 		fprintf(f, "  kernel: %s\n", s->kernel);
-	fprintf(f, "  racing %.4f h: %.3g failures per hour (95 %% CI %.3g-%.3g, exact Poisson)%s\n",
-		s->hours, s->hours > 0 ? s->k / s->hours : 0, s->rate_lo, s->rate_hi,
-		s->untimed ? " (some runs without a racing time)" : "");
+	rates_per_h(s, rate, ci, sizeof(rate));
+	if (s->hours > 0)
+		fprintf(f, "  racing %.4f h: %s failures per hour (95 %% CI %s, exact Poisson)%s\n",
+			s->hours, rate, ci, s->untimed ? " (some runs without a racing time)" : "");
+	else
+		fprintf(f, "  no racing time: no failures per hour\n");
 	rates_print_classes(s, f);
 	fprintf(f, "SUMMARY repeat kernel=%s runs=%d failed=%d skipped=%d incomplete=%d "
-		"fail_pct=%.1f ci95_pct=%.1f-%.1f racing_h=%.4f per_h=%.3g per_h_ci95=%.3g-%.3g",
+		"fail_pct=%.1f ci95_pct=%.1f-%.1f racing_h=%.4f per_h=%s per_h_ci95=%s",
 		s->name, s->n, s->k, s->count[RC_SKIP], s->count[RC_INCOMPLETE],
-		s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, s->hours,
-		s->hours > 0 ? s->k / s->hours : 0, s->rate_lo, s->rate_hi);
+		s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, s->hours, rate, ci);
 	for (int c = RC_PASS; c <= RC_DEATH; c++) {
 		const char *colon = strchr(rc_name[c], ':');
 
@@ -501,14 +517,14 @@ int cmd_rates(int argc, char **argv)
 
 static void rates_html_row(const struct rates_set *s, char letter, FILE *f)
 {
-	char cell[512];
+	char cell[512], rate[32], ci[64];
 
+	rates_per_h(s, rate, ci, sizeof(rate));
 	fprintf(f, "<tr><td>%c</td><td>", letter);
 	html_puts(s->name, f);
 	fprintf(f, "</td><td>%d</td><td%s>%d</td><td>%.1f %% [%.1f, %.1f]</td><td>%.4f</td>"
-		"<td>%.3g [%.3g, %.3g]</td><td>", s->n, s->k ? " class=\"bad\"" : " class=\"good\"",
-		s->k, s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, s->hours,
-		s->hours > 0 ? s->k / s->hours : 0, s->rate_lo, s->rate_hi);
+		"<td>%s [%s]</td><td>", s->n, s->k ? " class=\"bad\"" : " class=\"good\"",
+		s->k, s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, s->hours, rate, ci);
 	for (int c = 0, first = 1; c < RC_NR; c++) {
 		if (!s->count[c])
 			continue;
