@@ -49,6 +49,7 @@ static uint64_t opt_size, opt_block, opt_xfer;
 static double opt_hang_s;
 static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
+static int opt_walkers;
 static double opt_duration, opt_baseline;
 static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope;
 
@@ -67,6 +68,7 @@ static const struct opt gr_opts[] = {
 	{ "xfer", OPT_SIZE, &opt_xfer, "64K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
+	{ "walkers", OPT_INT, &opt_walkers, "0", "threads that walk the region's page tables with mprotect() (PROT_EXEC on, off) while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
 	{ "hop-ms", OPT_INT, &opt_hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
 	{ "scan-ms", OPT_INT, &opt_scan_ms, "5", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
 	{ "scan-mb", OPT_INT, &opt_scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
@@ -123,6 +125,15 @@ struct gr_mover {
 	uint64_t attempts, moved, refused, busy, armed, elsewhere, other_status, errors;
 	int last_errno, last_status;
 	struct hist lat_moved, lat_refused;
+};
+
+/* A thread that keeps walking the region's page tables through mprotect(). */
+struct gr_walker {
+	pthread_t tid;
+	pid_t tid_os;
+	uint64_t since;		/* start of the current mprotect() */
+	uint64_t walks, errors;
+	int last_errno;
 };
 
 /* The autonuma driver: a thread that keeps touching its share of the THPs from one node, then the next. */
@@ -187,6 +198,7 @@ static struct {
 	char trace_why[256], trace_start_why[256];
 	struct gr_worker *w;
 	struct gr_mover *m;
+	struct gr_walker *k;
 	struct gr_hopper *h;
 	int nr_hoppers;
 	int phase;
@@ -851,6 +863,39 @@ static void *gr_mover_main(void *arg)
 	return NULL;
 }
 
+/* ---- the page-table walker (an amplifier) ---- */
+
+/*
+ * mprotect() walks the region with change_protection(), the walk NUMA
+ * balancing's scanner does through change_prot_numa(), down to each THP's
+ * PMD; the scanner gets there a few times a second, this as fast as the
+ * call returns. Only PROT_EXEC changes, so the pinners and the sweeps read
+ * and write the region throughout; it is left without PROT_EXEC.
+ */
+static void *gr_walker_main(void *arg)
+{
+	static const int prot[2] = { PROT_READ | PROT_WRITE | PROT_EXEC, PROT_READ | PROT_WRITE };
+	struct gr_walker *k = arg;
+
+	k->tid_os = gettid();
+	while (gr_phase() < GR_STOP) {
+		if (gr_phase() != GR_RACE) {
+			usleep(5000);
+			continue;
+		}
+		__atomic_store_n(&k->since, now_ns(), __ATOMIC_RELAXED);
+		if (mprotect(gr.r.addr, gr.r.size, prot[k->walks & 1])) {
+			k->errors++;
+			k->last_errno = errno;
+			usleep(1000);
+			continue;
+		}
+		k->walks++;
+	}
+	mprotect(gr.r.addr, gr.r.size, prot[1]);
+	return NULL;
+}
+
 /*
  * Small stacks: NUMA balancing's scanner charges a VMA's whole length to its
  * scan budget when it arms any page in it, and 8 MiB stacks would use the
@@ -1347,13 +1392,35 @@ static void gr_set_phase(int phase)
 	__atomic_store_n(&gr.phase, phase, __ATOMIC_RELEASE);
 }
 
+/* Sleeps while the threads race, reading the kernel log every 0.2 s. */
 static bool gr_sleep(double seconds)
 {
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
 
-	while (now_ns() < end && !migrace_stop && !gr.error[0])
+	for (int i = 1; now_ns() < end && !migrace_stop && !gr.error[0]; i++) {
 		usleep(MIN(20000, (end - now_ns()) / 1000 + 1));
+		if (!(i % 10))
+			klog_poll(&gr.ctx->klog);
+	}
 	return !migrace_stop && !gr.error[0];
+}
+
+/*
+ * Seconds from the start of pinning to the first sign of failure: a
+ * violation, or a bad kernel-log line (seen up to 0.2 s late). How soon a
+ * kernel fails is what a race detector is judged by.
+ */
+static json_object *gr_first_failure(void)
+{
+	double t = -1, k;
+
+	if (gr.have_first)
+		t = gr.first.t_s;
+	if (gr.ctx->klog.first_bad_ns) {
+		k = (gr.ctx->klog.first_bad_ns - gr.t_start) / 1e9;
+		t = t < 0 ? k : MIN(t, k);
+	}
+	return t < 0 ? NULL : json_object_new_double(t);
 }
 
 /* No mover where nothing can move: one node. */
@@ -1389,6 +1456,8 @@ static int gr_start_threads(void)
 		gr.m[i].idx = i;
 		ret = pthread_create(&gr.m[i].tid, gr_thread_attr(), gr_mover_main, &gr.m[i]);
 	}
+	for (int i = 0; i < opt_walkers && !ret; i++)
+		ret = pthread_create(&gr.k[i].tid, gr_thread_attr(), gr_walker_main, &gr.k[i]);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		msg("pthread_create: %s", strerror(ret));
@@ -1455,6 +1524,11 @@ static int gr_join(json_object *hung)
 		snprintf(who, sizeof(who), "mover %d (move_pages)", i);
 		lost += !gr_join_watch(gr.m[i].tid, gr.m[i].tid_os, who, "move_pages",
 				       &gr.m[i].since, hung);
+	}
+	for (int i = 0; i < opt_walkers; i++) {
+		snprintf(who, sizeof(who), "walker %d (mprotect)", i);
+		lost += !gr_join_watch(gr.k[i].tid, gr.k[i].tid_os, who, "mprotect",
+				       &gr.k[i].since, hung);
 	}
 	for (int i = 0; i < gr.nr_hoppers; i++) {
 		snprintf(who, sizeof(who), "hopper %d", i);
@@ -1658,6 +1732,29 @@ static void gr_report_pins(struct run_ctx *ctx, double race_s, uint64_t *windows
 	free(all);
 }
 
+static void gr_report_walkers(struct run_ctx *ctx, double race_s)
+{
+	json_object *o = json_object_new_object();
+	uint64_t walks = 0, errors = 0;
+	int last_errno = 0;
+
+	if (!opt_walkers)
+		return;
+	for (int i = 0; i < opt_walkers; i++) {
+		walks += gr.k[i].walks;
+		errors += gr.k[i].errors;
+		last_errno = gr.k[i].last_errno ?: last_errno;
+	}
+	gr_add_u64(o, "walks", walks);
+	json_object_object_add(o, "walks_per_s", json_object_new_double(race_s > 0 ? walks / race_s : 0));
+	gr_add_u64(o, "errors", errors);
+	if (last_errno)
+		json_object_object_add(o, "last_error", json_object_new_string(strerror(last_errno)));
+	result_metric(ctx->res, "mprotect_walks", o);
+	printf("mprotect walker(s): %llu walks of the region (%.0f/s), %llu errors\n",
+	       (unsigned long long)walks, race_s > 0 ? walks / race_s : 0, (unsigned long long)errors);
+}
+
 static void gr_report_autonuma(struct run_ctx *ctx)
 {
 	uint64_t hops = 0, touches = 0, steps = 0, arrived = 0;
@@ -1696,8 +1793,10 @@ static void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct
 	result_metric(res, "ops", json_object_new_int64(ops));
 	result_metric(res, "race_s", json_object_new_double(race_s));
 	result_metric(res, "first_violation", gr.have_first ? gr_violation_json(&gr.first) : NULL);
+	result_metric(res, "first_failure_s", gr_first_failure());
 	result_metric(res, "backends_unavailable", unav);
 	result_metric(res, "move_pages", gr_mover_json(race_s));
+	gr_report_walkers(ctx, race_s);
 	gr_report_autonuma(ctx);
 	result_metric(res, "tunables", knobs);
 	result_metric(res, "trace", gr_trace_json());
@@ -1728,7 +1827,8 @@ static int gr_alloc(struct run_ctx *ctx)
 	gr.last_node = calloc(gr.nr_thp, sizeof(*gr.last_node));
 	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
 	gr.m = calloc(opt_movers, sizeof(*gr.m));
-	if (!gr.gens || !gr.rt || !gr.last_node || !gr.w || !gr.m)
+	gr.k = calloc(MAX(opt_walkers, 1), sizeof(*gr.k));
+	if (!gr.gens || !gr.rt || !gr.last_node || !gr.w || !gr.m || !gr.k)
 		return -ENOMEM;
 	for (int k = 0; k < gr.nr_thp; k++)
 		gr.last_node[k] = ctx->topo.nodes[0];	/* where region_alloc faults it in */
@@ -1823,6 +1923,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "driver", json_object_new_string(gr_driver_name()));
 	result_metric(res, "threads", json_object_new_int(gr.nr_threads));
 	result_metric(res, "movers", json_object_new_int(gr_nr_movers()));
+	result_metric(res, "walkers", json_object_new_int(opt_walkers));
 	result_metric(res, "size", json_object_new_int64(gr.r.size));
 	result_metric(res, "thp_size", json_object_new_int64(gr.r.thp_size));
 	result_metric(res, "thp_count", json_object_new_int(gr.nr_thp));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "klog.h"
+#include "util.h"
 
 /*
  * What liburing's and the kernel selftests' runners look for, lockups, and
@@ -52,7 +53,7 @@ int klog_is_context(const char *line)
 
 int klog_open(struct klog *k)
 {
-	k->err = 0;
+	*k = (struct klog){ 0 };
 	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (k->fd < 0 || lseek(k->fd, 0, SEEK_END) < 0) {
 		k->err = errno;
@@ -65,16 +66,14 @@ int klog_open(struct klog *k)
 }
 
 /*
- * Reads the records since klog_open (or the last scan); appends the bad ones
+ * Reads the records since klog_open or the last read; appends the bad ones
  * to hits, each with the stack dump that follows it. Returns the bad ones.
  */
-int klog_scan(struct klog *k, json_object *hits)
+static int klog_read(struct klog *k, json_object *hits)
 {
 	char rec[8192];
-	int bad = 0, ctx = 0;
+	int bad = 0;
 
-	if (k->fd < 0)
-		return -k->err;
 	for (;;) {
 		ssize_t n = read(k->fd, rec, sizeof(rec) - 1);
 		char *text;
@@ -90,12 +89,12 @@ int klog_scan(struct klog *k, json_object *hits)
 		text[strcspn(text, "\n")] = '\0';
 		if (klog_is_bad(text)) {
 			bad++;
-			ctx = KLOG_CONTEXT;
-		} else if (!ctx || !klog_is_context(text)) {
-			ctx = 0;
+			k->ctx = KLOG_CONTEXT;
+		} else if (!k->ctx || !klog_is_context(text)) {
+			k->ctx = 0;
 			continue;
 		} else {
-			ctx--;
+			k->ctx--;
 		}
 		if (hits && json_object_array_length(hits) < KLOG_MAX_LINES)
 			json_object_array_add(hits, json_object_new_string(text));
@@ -103,8 +102,42 @@ int klog_scan(struct klog *k, json_object *hits)
 	return bad;
 }
 
+/*
+ * A look while the run goes on: the lines are kept for klog_scan, and the
+ * time of the first bad one tells how soon a kernel showed a failure.
+ * Returns the bad lines seen so far.
+ */
+int klog_poll(struct klog *k)
+{
+	if (k->fd < 0)
+		return -k->err;
+	if (!k->held)
+		k->held = json_object_new_array();
+	k->held_bad += klog_read(k, k->held);
+	if (k->held_bad && !k->first_bad_ns)
+		k->first_bad_ns = now_ns();
+	return k->held_bad;
+}
+
+int klog_scan(struct klog *k, json_object *hits)
+{
+	int bad = k->held_bad;
+
+	if (k->fd < 0)
+		return -k->err;
+	for (size_t i = 0; k->held && i < json_object_array_length(k->held); i++)
+		if (hits && json_object_array_length(hits) < KLOG_MAX_LINES)
+			json_object_array_add(hits, json_object_get(json_object_array_get_idx(k->held, i)));
+	json_object_put(k->held);
+	k->held = NULL;
+	k->held_bad = 0;
+	return bad + klog_read(k, hits);
+}
+
 void klog_close(struct klog *k)
 {
+	json_object_put(k->held);
+	k->held = NULL;
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = -1;
