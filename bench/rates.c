@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct rates_run {
 	char detail[512];	/* the reason, first kernel-log line or console line */
 	char known[128];	/* the known issue triage named, "new", or "" when not triaged */
 	double race_s;		/* seconds of racing; < 0 unknown */
+	double ttf_s;		/* time to first failure, or to the end of a run without; < 0 unknown */
 	bool emulated;
 };
 
@@ -51,6 +53,11 @@ struct rates_set {
 	int untimed;		/* counted runs without a racing time */
 	double hours;
 	double lo, hi;		/* 95 % interval of the failure probability */
+	double exposure_s;	/* racing time up to each run's first failure, summed */
+	int timed_k;		/* failures with a time */
+	double km_median;	/* Kaplan-Meier median time to first failure; < 0 not reached */
+	double ttf_max;		/* the longest time watched */
+	double exp_median, exp_lo, exp_hi;	/* exponential fit's, with 95 % interval */
 	double rate_lo, rate_hi;	/* and of failures per hour */
 };
 
@@ -143,6 +150,21 @@ static double rates_race_s(const char *dir, json_object *res)
 }
 
 /*
+ * Seconds from the start to the first sign of failure (gup-race's
+ * first_failure_s, which counts its baseline), or for a run without one the
+ * whole run: the time it was watched.
+ */
+static double rates_ttf(json_object *res, double race_s)
+{
+	json_object *m = rates_get(res, "metrics");
+	json_object *t = rates_get(m, "first_failure_s"), *b = rates_get(m, "baseline_s");
+
+	if (t && json_object_get_double(t) >= 0)
+		return json_object_get_double(t);
+	return race_s > 0 ? race_s + (b ? json_object_get_double(b) : 0) : -1;
+}
+
+/*
  * The name migrace triage gave a failed result (known_issue.name, with
  * match full or partial), "new" when no entry matched, "" when not triaged.
  */
@@ -227,6 +249,7 @@ static void rates_classify(const char *dir, struct rates_run *r)
 	snprintf(path, sizeof(path), "%s/result.json", dir);
 	res = access(path, F_OK) ? NULL : json_object_from_file(path);
 	r->race_s = rates_race_s(dir, res);
+	r->ttf_s = rates_ttf(res, r->race_s);
 	r->emulated = json_object_get_boolean(rates_get(rates_get(res, "provenance"), "emulated"));
 	rates_known(res, r->known, sizeof(r->known));
 	verdict = json_object_get_string(rates_get(res, "verdict"));
@@ -262,6 +285,62 @@ static void rates_classify(const char *dir, struct rates_run *r)
 static int rates_run_cmp(const void *a, const void *b)
 {
 	return ((const struct rates_run *)a)->num - ((const struct rates_run *)b)->num;
+}
+
+static int rates_ttf_cmp(const void *a, const void *b)
+{
+	double x = ((const struct rates_run *)a)->ttf_s, y = ((const struct rates_run *)b)->ttf_s;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Time to first failure, censored where a run ended without one: the
+ * Kaplan-Meier median (the first time the surviving fraction falls to one
+ * half, if it does), and the median of an exponential fit (ln 2 over the
+ * failures per second of exposure) with the exact Poisson interval of the
+ * failure count carried over. A failed run without a time counts as failing
+ * at its end, which errs long.
+ */
+static void rates_ttf_estimate(struct rates_set *s)
+{
+	struct rates_run *r = malloc((s->nruns ?: 1) * sizeof(*r));
+	double surv = 1, lo, hi;
+	int n = 0, at_risk;
+
+	if (!r)
+		abort();
+	for (int i = 0; i < s->nruns; i++)
+		if (s->runs[i].cls != RC_SKIP && s->runs[i].cls != RC_INCOMPLETE && s->runs[i].ttf_s >= 0)
+			r[n++] = s->runs[i];
+	qsort(r, n, sizeof(*r), rates_ttf_cmp);
+	s->km_median = -1;
+	s->exposure_s = s->ttf_max = 0;
+	s->timed_k = 0;
+	at_risk = n;
+	for (int i = 0; i < n; i++) {
+		bool failed = rates_failed(r[i].cls);
+
+		s->exposure_s += r[i].ttf_s;
+		s->ttf_max = MAX(s->ttf_max, r[i].ttf_s);
+		s->timed_k += failed;
+		if (failed) {
+			surv *= 1 - 1.0 / at_risk;
+			if (surv <= 0.5 && s->km_median < 0)
+				s->km_median = r[i].ttf_s;
+		}
+		at_risk--;
+	}
+	free(r);
+	s->exp_median = s->exp_lo = s->exp_hi = -1;
+	if (s->exposure_s <= 0)
+		return;
+	rates_poisson_ci(s->timed_k, RATES_LEVEL, &lo, &hi);
+	if (s->timed_k)
+		s->exp_median = M_LN2 * s->exposure_s / s->timed_k;
+	s->exp_lo = M_LN2 * s->exposure_s / hi;
+	if (lo > 0)
+		s->exp_hi = M_LN2 * s->exposure_s / lo;
 }
 
 static void rates_intervals(struct rates_set *s)
@@ -318,6 +397,7 @@ static void rates_load(struct rates_set *s, const char *dir)
 			s->untimed++;
 	}
 	rates_intervals(s);
+	rates_ttf_estimate(s);
 }
 
 /* Set b against set a: Fisher's exact test, and its verdict in words. */
@@ -396,6 +476,31 @@ static void rates_per_h(const struct rates_set *s, char *rate, char *ci, size_t 
 	snprintf(ci, len, "%.3g-%.3g", s->rate_lo, s->rate_hi);
 }
 
+/* A time in seconds, or what bounds it: "> T" for a median not reached, "inf" for no upper bound. */
+static void rates_secs(double t, double bound, char *buf, size_t len)
+{
+	if (t >= 0)
+		snprintf(buf, len, "%.3g", t);
+	else if (bound > 0)
+		snprintf(buf, len, ">%.3g", bound);
+	else
+		snprintf(buf, len, "inf");
+}
+
+static void rates_print_ttf(const struct rates_set *s, FILE *f)
+{
+	char km[32], med[32], hi[32];
+
+	if (s->exposure_s <= 0)
+		return;
+	rates_secs(s->km_median, s->ttf_max, km, sizeof(km));
+	rates_secs(s->exp_median, 0, med, sizeof(med));
+	rates_secs(s->exp_hi, 0, hi, sizeof(hi));
+	fprintf(f, "  time to first failure: median %s s (Kaplan-Meier); exponential fit %s s "
+		"(95 %% CI %.3g-%s s), %d failures in %.0f s watched\n", km, med, s->exp_lo, hi,
+		s->timed_k, s->exposure_s);
+}
+
 static void rates_print(const struct rates_set *s, FILE *f)
 {
 	char rate[32], ci[64];
@@ -415,10 +520,18 @@ static void rates_print(const struct rates_set *s, FILE *f)
 	else
 		fprintf(f, "  no racing time: no failures per hour\n");
 	rates_print_classes(s, f);
+	rates_print_ttf(s, f);
 	fprintf(f, "SUMMARY repeat kernel=%s runs=%d failed=%d skipped=%d incomplete=%d "
 		"fail_pct=%.1f ci95_pct=%.1f-%.1f racing_h=%.4f per_h=%s per_h_ci95=%s",
 		s->name, s->n, s->k, s->count[RC_SKIP], s->count[RC_INCOMPLETE],
 		s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, s->hours, rate, ci);
+	if (s->exposure_s > 0) {
+		char med[32], hi[32];
+
+		rates_secs(s->exp_median, 0, med, sizeof(med));
+		rates_secs(s->exp_hi, 0, hi, sizeof(hi));
+		fprintf(f, " ttf_median_s=%s ttf_ci95_s=%.3g-%s", med, s->exp_lo, hi);
+	}
 	for (int c = RC_PASS; c <= RC_DEATH; c++) {
 		const char *colon = strchr(rc_name[c], ':');
 
