@@ -29,6 +29,7 @@
 #include "stamp.h"
 #include "util.h"
 #include "vmstat.h"
+#include "walk.h"
 
 #define GR_MAX_PINS	8
 #define GR_MAX_RANGES	16
@@ -51,7 +52,7 @@ static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
 static int opt_walkers;
 static double opt_duration, opt_baseline;
-static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope;
+static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope, *opt_walk;
 
 static const struct opt gr_opts[] = {
 	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers (1 for --driver autonuma)" },
@@ -68,7 +69,8 @@ static const struct opt gr_opts[] = {
 	{ "xfer", OPT_SIZE, &opt_xfer, "64K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
-	{ "walkers", OPT_INT, &opt_walkers, "0", "threads that walk the region's page tables with mprotect() (PROT_EXEC on, off) while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
+	{ "walkers", OPT_INT, &opt_walkers, "0", "threads that walk the region's page tables through change_protection() while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
+	{ "walk", OPT_STR, &opt_walk, "mprotect", "what the walkers call: mprotect (PROT_EXEC on, off; the mmap lock held for writing) or uffd-wp (userfaultfd write-protect on, off; held for reading, as the scanner holds it)" },
 	{ "hop-ms", OPT_INT, &opt_hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
 	{ "scan-ms", OPT_INT, &opt_scan_ms, "5", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
 	{ "scan-mb", OPT_INT, &opt_scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
@@ -127,11 +129,11 @@ struct gr_mover {
 	struct hist lat_moved, lat_refused;
 };
 
-/* A thread that keeps walking the region's page tables through mprotect(). */
+/* A thread that keeps walking the region's page tables (walk.h). */
 struct gr_walker {
 	pthread_t tid;
 	pid_t tid_os;
-	uint64_t since;		/* start of the current mprotect() */
+	uint64_t since;		/* start of the current walk */
 	uint64_t walks, errors;
 	int last_errno;
 };
@@ -199,6 +201,7 @@ static struct {
 	struct gr_worker *w;
 	struct gr_mover *m;
 	struct gr_walker *k;
+	struct walk walk;
 	struct gr_hopper *h;
 	int nr_hoppers;
 	int phase;
@@ -866,16 +869,16 @@ static void *gr_mover_main(void *arg)
 /* ---- the page-table walker (an amplifier) ---- */
 
 /*
- * mprotect() walks the region with change_protection(), the walk NUMA
- * balancing's scanner does through change_prot_numa(), down to each THP's
- * PMD; the scanner gets there a few times a second, this as fast as the
- * call returns. Only PROT_EXEC changes, so the pinners and the sweeps read
- * and write the region throughout; it is left without PROT_EXEC.
+ * The walk NUMA balancing's scanner does through change_prot_numa(), down to
+ * each THP's PMD: the scanner gets there a few times a second, a walker as
+ * fast as its call returns. Only PROT_EXEC or write-protection changes, and
+ * both are undone by the next walk, so the pinners and the sweeps read and
+ * write the region throughout.
  */
 static void *gr_walker_main(void *arg)
 {
-	static const int prot[2] = { PROT_READ | PROT_WRITE | PROT_EXEC, PROT_READ | PROT_WRITE };
 	struct gr_walker *k = arg;
+	int ret;
 
 	k->tid_os = gettid();
 	while (gr_phase() < GR_STOP) {
@@ -884,15 +887,16 @@ static void *gr_walker_main(void *arg)
 			continue;
 		}
 		__atomic_store_n(&k->since, now_ns(), __ATOMIC_RELAXED);
-		if (mprotect(gr.r.addr, gr.r.size, prot[k->walks & 1])) {
+		ret = walk_once(&gr.walk, k->walks);
+		if (ret) {
 			k->errors++;
-			k->last_errno = errno;
+			k->last_errno = -ret;
 			usleep(1000);
 			continue;
 		}
 		k->walks++;
 	}
-	mprotect(gr.r.addr, gr.r.size, prot[1]);
+	walk_once(&gr.walk, 1);
 	return NULL;
 }
 
@@ -1243,6 +1247,8 @@ static void gr_validate(struct run_ctx *ctx)
 	size_t thp = region_thp_size();
 
 	gr.driver = gr_parse_driver(opt_driver);
+	if (walk_parse(opt_walk) < 0)
+		usage_error("--walk: '%s' is neither mprotect nor uffd-wp", opt_walk);
 	if (strcmp(opt_scan_scope, "region") && strcmp(opt_scan_scope, "process"))
 		usage_error("--scan-scope: '%s' is neither region nor process", opt_scan_scope);
 	gr_parse_pins();
@@ -1512,6 +1518,14 @@ static int gr_join(json_object *hung)
 	int lost = 0;
 
 	gr_set_phase(GR_STOP);
+	/* Walkers first: a write-protect walker's writers wait on it until walk_close(). */
+	for (int i = 0; i < opt_walkers; i++) {
+		snprintf(who, sizeof(who), "walker %d (%s)", i, walk_name(gr.walk.kind));
+		lost += !gr_join_watch(gr.k[i].tid, gr.k[i].tid_os, who, walk_name(gr.walk.kind),
+				       &gr.k[i].since, hung);
+	}
+	if (opt_walkers)
+		walk_close(&gr.walk);
 	for (int i = 0; i < gr.nr_threads; i++) {
 		struct gr_worker *w = &gr.w[i];
 		const char *step = __atomic_load_n(&w->step, __ATOMIC_ACQUIRE);
@@ -1524,11 +1538,6 @@ static int gr_join(json_object *hung)
 		snprintf(who, sizeof(who), "mover %d (move_pages)", i);
 		lost += !gr_join_watch(gr.m[i].tid, gr.m[i].tid_os, who, "move_pages",
 				       &gr.m[i].since, hung);
-	}
-	for (int i = 0; i < opt_walkers; i++) {
-		snprintf(who, sizeof(who), "walker %d (mprotect)", i);
-		lost += !gr_join_watch(gr.k[i].tid, gr.k[i].tid_os, who, "mprotect",
-				       &gr.k[i].since, hung);
 	}
 	for (int i = 0; i < gr.nr_hoppers; i++) {
 		snprintf(who, sizeof(who), "hopper %d", i);
@@ -1750,9 +1759,10 @@ static void gr_report_walkers(struct run_ctx *ctx, double race_s)
 	gr_add_u64(o, "errors", errors);
 	if (last_errno)
 		json_object_object_add(o, "last_error", json_object_new_string(strerror(last_errno)));
-	result_metric(ctx->res, "mprotect_walks", o);
-	printf("mprotect walker(s): %llu walks of the region (%.0f/s), %llu errors\n",
-	       (unsigned long long)walks, race_s > 0 ? walks / race_s : 0, (unsigned long long)errors);
+	json_object_object_add(o, "call", json_object_new_string(walk_name(gr.walk.kind)));
+	result_metric(ctx->res, "walks", o);
+	printf("%s walker(s): %llu walks of the region (%.0f/s), %llu errors\n",
+	       walk_name(gr.walk.kind), (unsigned long long)walks, race_s > 0 ? walks / race_s : 0, (unsigned long long)errors);
 }
 
 static void gr_report_autonuma(struct run_ctx *ctx)
@@ -1885,7 +1895,7 @@ static void gr_autonuma_scope(struct run_ctx *ctx)
 
 static int gr_prepare(struct run_ctx *ctx)
 {
-	char mode[32];
+	char mode[32], why[256];
 	int ret, pmd;
 
 	region_thp_mode(mode, sizeof(mode));
@@ -1909,6 +1919,10 @@ static int gr_prepare(struct run_ctx *ctx)
 	}
 	if (gr_alloc(ctx)) {
 		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d THPs", gr.nr_thp);
+		return -1;
+	}
+	if (opt_walkers && walk_open(&gr.walk, walk_parse(opt_walk), gr.r.addr, gr.r.size, why, sizeof(why))) {
+		result_verdict(ctx->res, VERDICT_SKIP, "--walk %s cannot walk here: %s", opt_walk, why);
 		return -1;
 	}
 	if (gr.nr_hoppers)
