@@ -368,6 +368,7 @@ static FILE *exp_plot(struct exp_out *o, const struct exp_item *it, const char *
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *s))
 			*s = '_';
 	snprintf(p->caption, sizeof(p->caption), "%s", what);
+	snprintf(p->scn, sizeof(p->scn), "%s", it->scn);
 	o->n++;
 	if (!o->dir)
 		return NULL;
