@@ -20,7 +20,7 @@
 enum exp_kind { EXP_CDF, EXP_PAIRS, EXP_COUNTERS, EXP_TIMELINE, EXP_HEAT };
 
 /* The gnuplot script of each kind, in plots/. */
-static const char *const exp_script[] = { "cdf", "bars", "bars", "timeline", "heatmap" };
+static const char *const exp_script[] = { "cdf", "bars", "hbars", "timeline", "heatmap" };
 static const char *const exp_kind_name[] = { "cdf", "pairs", "counters", "timeline", "heatmap" };
 
 struct exp_bucket {
@@ -461,7 +461,7 @@ static bool exp_row_shown(const struct exp_item *it, const struct exp_key *k, in
 /* Pairs: medians per run side by side; counters: medians relative to run A's. */
 static void exp_write_bars(struct exp_out *o, struct exp_item *it)
 {
-	char what[512], ylab[256], ncols[32];
+	char what[512], ylab[256], ncols[64];
 	bool rel = it->kind == EXP_COUNTERS && o->nruns > 1, has[RUNS_MAX] = { false };
 	int rows = 0, cols = 0;
 	FILE *f;
@@ -476,7 +476,7 @@ static void exp_write_bars(struct exp_out *o, struct exp_item *it)
 	}
 	if (!rows || !cols)
 		return;
-	snprintf(ncols, sizeof(ncols), "ncols = %d\n", cols);
+	snprintf(ncols, sizeof(ncols), "ncols = %d\nnrows = %d\n", cols, MIN(rows, EXP_MAX_BARS));
 	if (it->kind == EXP_PAIRS) {
 		snprintf(what, sizeof(what), "%s: %s %s per node pair (median of repetitions)",
 			 it->scn, it->path, it->field);

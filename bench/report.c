@@ -136,6 +136,7 @@ const char report_css[] =
 	"li.pass .tag{background:#2e7d32}li.fail .tag{background:#c62828}"
 	"li.incomplete .tag{background:#e65100}span.incomplete{color:#e65100;font-weight:bold}"
 	".known{font-weight:bold}.answer a.worse{color:#c62828;font-weight:bold}"
+	".answer td:first-child{white-space:nowrap}"
 	"details{margin:.3em 0}summary{cursor:pointer;font-weight:bold;font-size:1.05em;padding:.2em 0}"
 	".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(600px,1fr));gap:.8em}"
 	".thumbs{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:.6em}"

@@ -8,8 +8,8 @@ do for [ext in "png svg"] {
 	set boxwidth 0.9
 	# up to 40 rotated names below the bars: smaller than the rest, with room
 	set xtics rotate by -30 left font "sans,11"
-	set key top right
-	set bmargin 10
+	# below, not over the bars: kernel names are long
+	set key below font "sans,12"
 	set rmargin 10
 	plot for [i = 2:ncols + 1] datafile using i:xtic(1) title columnheader(i)
 	unset output
