@@ -255,6 +255,18 @@ static const char *cmp_verdict(const struct cmp_series *s, int r, double rel, do
 	return "worse";
 }
 
+/* "median [lo, hi]" of run r's values: the 95 % bootstrap interval of the median. */
+static void cmp_median_ci(const struct cmp_series *s, int r, double *m, char *lo, char *hi, size_t len)
+{
+	double l = NAN, h = NAN;
+
+	*m = s->n[r] ? stats_median(s->v[r], s->n[r]) : NAN;
+	if (s->n[r])
+		stats_median_ci(s->v[r], s->n[r], 0.95, 1 + r, &l, &h);
+	cmp_num(l, lo, len);
+	cmp_num(h, hi, len);
+}
+
 /* The rows of one metric, a row per run; returns whether any run differs significantly from A. */
 static bool cmp_series_rows(struct tab *t, const struct cmp_series *s, int nruns,
 			    double threshold, struct cmp_tally *tally)
@@ -263,13 +275,11 @@ static bool cmp_series_rows(struct tab *t, const struct cmp_series *s, int nruns
 	bool differs = false;
 
 	for (int r = 0; r < nruns; r++) {
-		double m = s->n[r] ? stats_median(s->v[r], s->n[r]) : NAN, l = NAN, h = NAN, p = NAN;
-		double m0 = s->n[0] ? stats_median(s->v[0], s->n[0]) : NAN;
-		double rel = m0 != 0 ? 100 * (m - m0) / fabs(m0) : NAN;
+		double m, p = NAN, m0 = s->n[0] ? stats_median(s->v[0], s->n[0]) : NAN, rel;
 		const char *verdict = "baseline";
 
-		if (s->n[r])
-			stats_median_ci(s->v[r], s->n[r], 0.95, 1 + r, &l, &h);
+		cmp_median_ci(s, r, &m, lo, hi, sizeof(lo));
+		rel = m0 != 0 ? 100 * (m - m0) / fabs(m0) : NAN;
 		cmp_outliers(s->v[r], s->n[r], outl, sizeof(outl));
 		if (r && s->n[r] && s->n[0])
 			verdict = cmp_verdict(s, r, rel, threshold, &p, &tally[r]);
@@ -280,7 +290,7 @@ static bool cmp_series_rows(struct tab *t, const struct cmp_series *s, int nruns
 		tab_add(t, "%c", 'A' + r);
 		tab_add(t, "%d", s->n[r]);
 		tab_add(t, "%s", cmp_num(m, med, sizeof(med)));
-		tab_add(t, "[%s, %s]", cmp_num(l, lo, sizeof(lo)), cmp_num(h, hi, sizeof(hi)));
+		tab_add(t, "[%s, %s]", lo, hi);
 		tab_add(t, "%s", outl);
 		if (!r)
 			tab_add(t, "-");
@@ -471,6 +481,71 @@ int compare_write(const struct run *runs, int nruns, enum report_format fmt, dou
 	return regressions;
 }
 
+/* One metric of run r against A for the report's head: a row if the change is significant and beyond threshold. */
+static bool cmp_change_row(struct tab *t, const struct cmp_series *s, int r, double threshold, bool worse)
+{
+	struct cmp_tally tally = { 0 };
+	char m0s[32], ms[32], lo0[32], hi0[32], lo[32], hi[32];
+	double m0, m, p = NAN, rel;
+	const char *verdict;
+
+	if (!s->n[0] || !s->n[r])
+		return false;
+	cmp_median_ci(s, 0, &m0, lo0, hi0, sizeof(lo0));
+	cmp_median_ci(s, r, &m, lo, hi, sizeof(lo));
+	rel = m0 != 0 ? 100 * (m - m0) / fabs(m0) : NAN;
+	verdict = cmp_verdict(s, r, rel, threshold, &p, &tally);
+	/* counters without a direction ("changed") stay in the comparison below */
+	if (!tally.worse == worse || (!tally.worse && !tally.better) ||
+	    (!isnan(rel) && fabs(rel) <= threshold))
+		return false;
+	tab_add(t, "%s", s->scn);
+	tab_add(t, "%s%s%s%s", s->name, s->unit[0] ? " (" : "", s->unit, s->unit[0] ? ")" : "");
+	tab_add(t, "%c", 'A' + r);
+	tab_add(t, "%s [%s, %s]", cmp_num(m0, m0s, sizeof(m0s)), lo0, hi0);
+	tab_add(t, "%s [%s, %s]", cmp_num(m, ms, sizeof(ms)), lo, hi);
+	if (isnan(rel))
+		tab_add(t, "n/a");
+	else
+		tab_add(t, "%+.1f%%", rel);
+	tab_add(t, "%.3g", p);
+	tab_add(t, "%s", verdict);
+	return true;
+}
+
+/*
+ * The report's answer after the verdicts: every metric that got
+ * significantly (p <= 0.05) worse or better against run A by more than
+ * threshold percent, what got worse first, as an HTML table; counts them
+ * per run in nworse and nbetter. Returns how many rows.
+ */
+int compare_changes(const struct run *runs, int nruns, double threshold, int *nworse, int *nbetter,
+		    FILE *f)
+{
+	static const char *const head[] = { "scenario", "metric", "run", "A: median [95% CI]",
+					     "median [95% CI]", "change", "p", "verdict" };
+	struct tab t = { .ncols = ARRAY_SIZE(head) };
+	struct cmp_set set = { 0 };
+	int rows = 0;
+
+	cmp_collect(runs, nruns, &set);
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		tab_add(&t, "%s", head[i]);
+	for (int worse = 1; worse >= 0; worse--)
+		for (int i = 0; i < set.ns; i++)
+			for (int r = 1; r < nruns && !cmp_constant(&set.s[i], nruns); r++)
+				if (cmp_change_row(&t, &set.s[i], r, threshold, worse)) {
+					rows++;
+					(worse ? nworse : nbetter)[r]++;
+				}
+	if (rows)
+		tab_print(&t, FMT_HTML, f);
+	else
+		tab_free(&t);
+	free(set.s);
+	return rows;
+}
+
 static const char *cmp_format_str, *cmp_threshold_str;
 
 static const struct opt cmp_opts[] = {
@@ -487,7 +562,6 @@ int cmd_compare(int argc, char **argv)
 	double threshold = -1;
 	enum report_format fmt = FMT_TEXT;
 	int n, bad;
-	char *end;
 
 	n = report_args(cmp_opts, argc, argv, "migrace compare [options] RUN_A RUN_B [RUN_C...]\n\n"
 			"Compares run directories of runners/run metric by metric against RUN_A.\n"
@@ -501,11 +575,8 @@ int cmd_compare(int argc, char **argv)
 		fmt = FMT_HTML;
 	else if (strcmp(cmp_format_str, "text"))
 		usage_error("--format: '%s' is not text, markdown or html", cmp_format_str);
-	if (cmp_threshold_str) {
-		threshold = strtod(cmp_threshold_str, &end);
-		if (end == cmp_threshold_str || *end || !(threshold >= 0) || threshold > 1e6)
-			usage_error("--threshold: '%s' is not a percentage >= 0", cmp_threshold_str);
-	}
+	if (cmp_threshold_str)
+		threshold = report_threshold(cmp_threshold_str);
 	runs_load(runs, n, dirs);
 	runs_check_same_scenarios(runs, n);
 	bad = compare_write(runs, n, fmt, threshold, stdout);

@@ -20,7 +20,7 @@
 enum exp_kind { EXP_CDF, EXP_PAIRS, EXP_COUNTERS, EXP_TIMELINE, EXP_HEAT };
 
 /* The gnuplot script of each kind, in plots/. */
-static const char *const exp_script[] = { "cdf", "bars", "bars", "timeline", "heatmap" };
+static const char *const exp_script[] = { "cdf", "bars", "hbars", "timeline", "heatmap" };
 static const char *const exp_kind_name[] = { "cdf", "pairs", "counters", "timeline", "heatmap" };
 
 struct exp_bucket {
@@ -368,6 +368,7 @@ static FILE *exp_plot(struct exp_out *o, const struct exp_item *it, const char *
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *s))
 			*s = '_';
 	snprintf(p->caption, sizeof(p->caption), "%s", what);
+	snprintf(p->scn, sizeof(p->scn), "%s", it->scn);
 	o->n++;
 	if (!o->dir)
 		return NULL;
@@ -460,15 +461,22 @@ static bool exp_row_shown(const struct exp_item *it, const struct exp_key *k, in
 /* Pairs: medians per run side by side; counters: medians relative to run A's. */
 static void exp_write_bars(struct exp_out *o, struct exp_item *it)
 {
-	char what[512], ylab[256];
-	bool rel = it->kind == EXP_COUNTERS && o->nruns > 1;
-	int rows = 0;
+	char what[512], ylab[256], ncols[64];
+	bool rel = it->kind == EXP_COUNTERS && o->nruns > 1, has[RUNS_MAX] = { false };
+	int rows = 0, cols = 0;
 	FILE *f;
 
 	for (int i = 0; i < it->nkeys; i++)
 		rows += exp_row_shown(it, &it->keys[i], o->nruns);
-	if (!rows)
+	/* a run without a value here (it stopped before) gets no column: gnuplot cannot plot an empty one */
+	for (int r = 0; r < o->nruns; r++) {
+		for (int i = 0; i < it->nkeys; i++)
+			has[r] |= it->keys[i].n[r] > 0;
+		cols += has[r];
+	}
+	if (!rows || !cols)
 		return;
+	snprintf(ncols, sizeof(ncols), "ncols = %d\nnrows = %d\n", cols, MIN(rows, EXP_MAX_BARS));
 	if (it->kind == EXP_PAIRS) {
 		snprintf(what, sizeof(what), "%s: %s %s per node pair (median of repetitions)",
 			 it->scn, it->path, it->field);
@@ -480,12 +488,13 @@ static void exp_write_bars(struct exp_out *o, struct exp_item *it)
 		snprintf(ylab, sizeof(ylab), "%s", rel ? "median / median of run A" : "count (log scale)");
 	}
 	f = exp_plot(o, it, "", what, it->kind == EXP_PAIRS ? "source -> destination node" : "counter",
-		     ylab, 1, false, !rel && it->kind == EXP_COUNTERS, NULL);
+		     ylab, 1, false, !rel && it->kind == EXP_COUNTERS, ncols);
 	if (!f)
 		return;
 	fputs("key", f);
 	for (int r = 0; r < o->nruns; r++)
-		fprintf(f, " \"%c: %s\"", 'A' + r, o->runs[r].label);
+		if (has[r])
+			fprintf(f, " \"%c: %s\"", 'A' + r, o->runs[r].label);
 	fputc('\n', f);
 	rows = 0;
 	for (int i = 0; i < it->nkeys && rows < EXP_MAX_BARS; i++) {
@@ -497,6 +506,8 @@ static void exp_write_bars(struct exp_out *o, struct exp_item *it)
 		rows++;
 		fprintf(f, "\"%s\"", k->key);
 		for (int r = 0; r < o->nruns; r++) {
+			if (!has[r])
+				continue;
 			m = exp_median(k, r);
 			if (rel)
 				m = a != 0 ? m / a : NAN;

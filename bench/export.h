@@ -7,6 +7,7 @@
 struct export_plot {
 	char base[160];		/* file name without extension: <base>.dat, .gp, .png, .svg */
 	char caption[512];
+	char scn[32];		/* the scenario it belongs to: the report groups by it */
 };
 
 int export_plots(const struct run *runs, int nruns, const char *dir, struct export_plot **plots);

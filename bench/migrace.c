@@ -1,9 +1,12 @@
 /* migrace.c - the migrace command: list scenarios, run one, write its JSON result. */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counters.h"
 #include "knob.h"
@@ -45,7 +48,9 @@ static void usage(FILE *f)
 		"       migrace export --out DIR RUN...   (plot data for plots/*.gp)\n"
 		"       migrace report --out DIR RUN...   (DIR/index.html)\n"
 		"       migrace rates SETDIR...       (failure rates of runners/repeat's sets, compared)\n"
-		"       migrace --version\n\n"
+		"       migrace --version\n"
+		"       migrace RUNNER [args]     (runs migrace-RUNNER installed beside migrace: vm, kernel,\n"
+		"                                 run, repeat, compare, publish, setup, monitor, bench-migspeed)\n\n"
 		"Races pins and gup against THP migration and measures NUMA balancing.\n"
 		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
 }
@@ -169,6 +174,32 @@ static int cmd_run(int argc, char **argv)
 	return result_finish(ctx.res, json_path);
 }
 
+/*
+ * "migrace vm ..." runs migrace-vm from beside this program, as git runs
+ * git-NAME: the runners are shell, installed as migrace-NAME in bindir.
+ * Returns only if there is no such runner.
+ */
+static void run_runner(char **argv)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0 || strspn(argv[0], "abcdefghijklmnopqrstuvwxyz-") != strlen(argv[0]))
+		return;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/" PACKAGE "-%s", exe, argv[0]);
+	if (access(path, X_OK))
+		return;
+	argv[0] = path;
+	execv(path, argv);
+	msg("cannot run %s: %s", path, strerror(errno));
+	exit(EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -202,5 +233,6 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "rates"))
 		return cmd_rates(argc - 2, argv + 2);
+	run_runner(argv + 1);
 	usage_error("unknown command '%s' (see 'migrace --help')", argv[1]);
 }

@@ -648,6 +648,40 @@ static void rates_html_row(const struct rates_set *s, char letter, FILE *f)
 	fputs("</td></tr>\n", f);
 }
 
+/* A set's line at the top of the report: its failure rate with its interval, and what failed. */
+static void rates_html_verdict(const struct rates_set *s, char letter, FILE *f)
+{
+	char *known = NULL, line[512], rate[32], ci[64];
+	size_t len = 0;
+	FILE *m = open_memstream(&known, &len);
+
+	if (!m)
+		abort();
+	for (int c = 0; c < RC_NR; c++)
+		if (rates_failed(c) && s->count[c])
+			rates_print_known(s, c, m);
+	fclose(m);
+	rates_per_h(s, rate, ci, sizeof(rate));
+	fprintf(f, "<li class=\"%s\" id=\"verdict-%c\"><span class=\"tag\">%s</span><b>%c</b> ",
+		s->k ? "fail" : s->n ? "pass" : "incomplete", letter,
+		s->k ? "FAIL" : s->n ? "PASS" : "NO RUNS", letter);
+	html_puts(s->name, f);
+	snprintf(line, sizeof(line), ": %d of %d runs failed (%.1f %%, 95 %% CI %.1f-%.1f %%); "
+		 "%s failures per hour of racing (95 %% CI %s)", s->k, s->n,
+		 s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, rate, ci);
+	html_puts(line, f);
+	if (known[strspn(known, " ")]) {
+		fputs("; <span class=\"known\">", f);
+		html_puts(known + strspn(known, " "), f);
+		fputs("</span>", f);
+	}
+	if (s->count[RC_SKIP] || s->count[RC_INCOMPLETE])
+		fprintf(f, "; not counted: %d skipped, %d incomplete", s->count[RC_SKIP],
+			s->count[RC_INCOMPLETE]);
+	fputs(".</li>\n", f);
+	free(known);
+}
+
 static void rates_html_runs(const struct rates_set *s, int n, FILE *f)
 {
 	fputs("<h2 id=\"runs\">Runs</h2>\n<table>\n<tr><th>set</th><th>run</th><th>class</th>"
@@ -697,6 +731,17 @@ int rates_report(char **dirs, int n, const char *out)
 	if (emulated)
 		fputs("<p class=\"emulated\">Runs in the emulated machine (QEMU TCG): a failure rate there "
 		      "is the emulator's, not a hardware figure.</p>\n", f);
+	/* the answer first: each kernel's rate, then each against the first */
+	fputs("<section class=\"answer\" id=\"verdict\">\n<ul>\n", f);
+	for (int i = 0; i < n; i++)
+		rates_html_verdict(&s[i], 'A' + i, f);
+	for (int i = 1; i < n; i++) {
+		rates_verdict(&s[0], &s[i], &fi, words, sizeof(words));
+		fprintf(f, "<li>%c against A (Fisher's exact test): ", 'A' + i);
+		html_puts(words, f);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n</section>\n", f);
 	fputs("<h2 id=\"rates\">Failure rate per kernel</h2>\n<p>Runs that were skipped or cut short "
 	      "are not counted. Intervals are 95 %: Clopper-Pearson for the failure rate, exact Poisson "
 	      "for failures per hour of racing.</p>\n<table>\n<tr><th></th><th>kernel</th><th>runs</th>"
@@ -705,16 +750,6 @@ int rates_report(char **dirs, int n, const char *out)
 	for (int i = 0; i < n; i++)
 		rates_html_row(&s[i], 'A' + i, f);
 	fputs("</table>\n", f);
-	if (n > 1)
-		fputs("<h2 id=\"compare\">Against A (Fisher's exact test)</h2>\n<ul>\n", f);
-	for (int i = 1; i < n; i++) {
-		rates_verdict(&s[0], &s[i], &fi, words, sizeof(words));
-		fprintf(f, "<li>%c against A: ", 'A' + i);
-		html_puts(words, f);
-		fputs("</li>\n", f);
-	}
-	if (n > 1)
-		fputs("</ul>\n", f);
 	rates_html_runs(s, n, f);
 	for (int i = 0; i < n; i++) {
 		snprintf(runs[i].dir, sizeof(runs[i].dir), "%s", s[i].dir);

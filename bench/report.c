@@ -13,6 +13,9 @@
 #include "report.h"
 #include "util.h"
 
+#define REPORT_OPEN_PLOTS	8	/* up to this many plots in all, every scenario's are open */
+#define REPORT_LARGE_PLOTS	4	/* a scenario with more plots shows them as thumbnails */
+
 /* export and report: an existing, writable --out and runs of the same scenarios. */
 void report_load_out(struct run *runs, int n, char **dirs, const char *cmd, const char *out)
 {
@@ -54,6 +57,17 @@ int report_args(const struct opt *opts, int argc, char **argv, const char *usage
 	opt_parse(tabs, no, o, usage);
 	free(o);
 	return nd;
+}
+
+/* --threshold PCT of compare and report: a percentage, else exit 2. */
+double report_threshold(const char *str)
+{
+	char *end;
+	double t = strtod(str, &end);
+
+	if (end == str || *end || !(t >= 0) || t > 1e6)
+		usage_error("--threshold: '%s' is not a percentage >= 0", str);
+	return t;
 }
 
 /* Text from the machine (command lines, CPU names, labels) never becomes markup. */
@@ -107,24 +121,43 @@ void report_title(const struct run *runs, int nruns, char *buf, size_t len)
 }
 
 const char report_css[] =
-	"body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}"
+	"body{font-family:sans-serif;max-width:1400px;margin:0 auto;padding:.3em 1em;color:#222;"
+	"line-height:1.35}"
+	"h1{font-size:1.35em;margin:.3em 0 .1em}h2{font-size:1.2em;margin:.8em 0 .3em}"
+	"p.title{margin:.1em 0;color:#444}"
 	"table{border-collapse:collapse;margin:.5em 0;font-size:90%}"
 	"th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
 	"th{background:#eee}td.bad{background:#fdd;font-weight:bold}td.good{background:#dfd}"
-	".emulated{background:#fff3cd;border:1px solid #e0c36c;padding:.5em}"
-	"figure{display:inline-block;margin:.5em;vertical-align:top}"
-	"figure img{max-width:560px;border:1px solid #ddd}figcaption{font-size:85%;max-width:560px}"
+	".emulated{background:#fff3cd;border:1px solid #e0c36c;padding:.2em .5em;margin:.3em 0}"
+	".answer{border:2px solid #777;border-radius:4px;padding:.2em .8em;margin:.5em 0}"
+	".answer ul{list-style:none;padding:0;margin:.4em 0}.answer li{margin:.35em 0;font-size:1.05em}"
+	".tag{display:inline-block;min-width:6.5em;text-align:center;font-weight:bold;color:#fff;"
+	"border-radius:3px;padding:0 .4em;margin-right:.5em}"
+	"li.pass .tag{background:#2e7d32}li.fail .tag{background:#c62828}"
+	"li.incomplete .tag{background:#e65100}span.incomplete{color:#e65100;font-weight:bold}"
+	".known{font-weight:bold}.answer a.worse{color:#c62828;font-weight:bold}"
+	".answer td:first-child{white-space:nowrap}"
+	"details{margin:.3em 0}summary{cursor:pointer;font-weight:bold;font-size:1.05em;padding:.2em 0}"
+	".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(600px,1fr));gap:.8em}"
+	".thumbs{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:.6em}"
+	"figure{margin:0}figure img{width:100%;height:auto;border:1px solid #ddd}"
+	"figcaption{font-size:85%}"
 	"code{background:#f4f4f4;word-break:break-all}";
 
 static void report_head(const struct run *runs, int nruns, FILE *f)
 {
 	char title[1024];
+	bool incomplete = false;
 
+	for (int i = 0; i < nruns; i++)
+		incomplete |= !strcmp(runs[i].status, "incomplete");
 	report_title(runs, nruns, title, sizeof(title));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>migrace report: ", f);
+	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>migrace report", f);
+	fputs(incomplete ? " (incomplete): " : ": ", f);
 	html_puts(title, f);
-	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>migrace report</h1>\n<p>", report_css);
+	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>migrace report%s</h1>\n"
+		"<p class=\"title\">", report_css, incomplete ? " (incomplete)" : "");
 	html_puts(title, f);
 	fputs("</p>\n", f);
 	for (int i = 0; i < nruns; i++)
@@ -133,11 +166,39 @@ static void report_head(const struct run *runs, int nruns, FILE *f)
 			      "and give ratios within a run, never hardware figures.</p>\n", f);
 			break;
 		}
-	fputs("<p>Contents: <a href=\"#plots\">plots</a>, <a href=\"#compare\">comparison</a>, "
-	      "<a href=\"#verdicts\">verdicts</a>, <a href=\"#provenance\">provenance</a>, "
-	      "<a href=\"#raw\">raw results</a>.</p>\n", f);
 }
 
+static void report_contents(FILE *f)
+{
+	fputs("<p>Contents: <a href=\"#verdicts\">verdicts per scenario</a>, "
+	      "<a href=\"#compare\">comparison</a>, <a href=\"#plots\">plots</a>, "
+	      "<a href=\"#provenance\">provenance</a>, <a href=\"#raw\">raw results</a>.</p>\n", f);
+}
+
+/* before, base percent-encoded, then after: a link to one of a plot's files. */
+static void report_file(const char *before, const char *base, const char *after, FILE *f)
+{
+	fputs(before, f);
+	html_url(base, f);
+	fputs(after, f);
+}
+
+static void report_figure(const struct export_plot *p, FILE *f)
+{
+	report_file("<figure><a href=\"", p->base, ".svg\"><img src=\"", f);
+	report_file("", p->base, ".png\" alt=\"", f);
+	html_puts(p->caption, f);
+	fputs("\"></a><figcaption>", f);
+	html_puts(p->caption, f);
+	report_file(" (<a href=\"", p->base, ".svg\">SVG</a>, ", f);
+	report_file("<a href=\"", p->base, ".dat\">data</a>)</figcaption></figure>\n", f);
+}
+
+/*
+ * Plots by scenario, each under a heading that folds; a few plots are shown
+ * large and open, a scenario with many as a grid of thumbnails, folded when
+ * the report has many plots (each thumbnail links to its SVG).
+ */
 static void report_plots(const struct run *runs, int nruns, FILE *f)
 {
 	struct export_plot *plots;
@@ -146,27 +207,23 @@ static void report_plots(const struct run *runs, int nruns, FILE *f)
 	fputs("<h2 id=\"plots\">Plots</h2>\n", f);
 	if (!n)
 		fputs("<p>No plottable metrics in these runs.</p>\n", f);
-	for (int i = 0; i < n; i++) {
-		fputs("<figure><a href=\"", f);
-		html_url(plots[i].base, f);
-		fputs(".svg\"><img src=\"", f);
-		html_url(plots[i].base, f);
-		fputs(".png\" alt=\"", f);
-		html_puts(plots[i].caption, f);
-		fputs("\"></a><figcaption>", f);
-		html_puts(plots[i].caption, f);
-		fputs(" (<a href=\"", f);
-		html_url(plots[i].base, f);
-		fputs(".svg\">SVG</a>, <a href=\"", f);
-		html_url(plots[i].base, f);
-		fputs(".dat\">data</a>)</figcaption></figure>\n", f);
+	for (int i = 0, j; i < n; i = j) {
+		for (j = i; j < n && !strcmp(plots[j].scn, plots[i].scn); j++)
+			;
+		fprintf(f, "<details%s><summary>", n <= REPORT_OPEN_PLOTS ? " open" : "");
+		html_puts(plots[i].scn, f);
+		fprintf(f, " (%d plot%s)</summary>\n<div class=\"%s\">\n", j - i, j - i > 1 ? "s" : "",
+			j - i > REPORT_LARGE_PLOTS ? "thumbs" : "figs");
+		for (int k = i; k < j; k++)
+			report_figure(&plots[k], f);
+		fputs("</div>\n</details>\n", f);
 	}
 	free(plots);
 }
 
 static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 {
-	fputs("<h2 id=\"verdicts\">Verdicts</h2>\n<table>\n<tr><th>run</th><th>scenario</th>"
+	fputs("<details id=\"verdicts\"><summary>Verdicts per scenario</summary>\n<table>\n<tr><th>run</th><th>scenario</th>"
 	      "<th>measured (not skipped)</th><th>skipped</th><th>failed</th><th>first reason</th>"
 	      "<th>kernel log lines that failed it</th><th>known issues of the failed</th></tr>\n", f);
 	for (int r = 0; r < nruns; r++)
@@ -203,7 +260,7 @@ static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 			html_puts(known, f);
 			fputs("</td></tr>\n", f);
 		}
-	fputs("</table>\n", f);
+	fputs("</table>\n</details>\n", f);
 }
 
 /* Provenance as key/value rows; nested objects by dotted key, arrays as compact JSON. */
@@ -299,10 +356,12 @@ void report_raw(const struct run *runs, int nruns, FILE *f)
 	}
 }
 
-static const char *report_out;
+static const char *report_out, *report_threshold_str;
 
 static const struct opt report_opts[] = {
 	{ "out", OPT_STR, &report_out, NULL, "directory to write index.html into (must exist)" },
+	{ "threshold", OPT_STR, &report_threshold_str, "10",
+	  "the head lists metrics significantly worse or better by more than PCT percent" },
 	{ NULL }
 };
 
@@ -313,9 +372,11 @@ int cmd_report(int argc, char **argv)
 	FILE *f;
 	int n;
 
-	n = report_args(report_opts, argc, argv, "migrace report --out DIR RUN...\n\n"
-			"Writes DIR/index.html: plots (made by runners/publish from migrace export),\n"
-			"the comparison against the first run, verdicts, provenance and links to runs/<A..>/.",
+	n = report_args(report_opts, argc, argv, "migrace report [--threshold PCT] --out DIR RUN...\n\n"
+			"Writes DIR/index.html: first a line per run (pass, fail, incomplete, with the\n"
+			"known issues of its failures) and the metrics that changed beyond PCT percent,\n"
+			"then the comparison against the first run, the plots by scenario (made by\n"
+			"runners/publish from migrace export), provenance and links to runs/<A..>/.",
 			dirs);
 	/* Sets of runners/repeat are counts of failures, not repetitions to compare. */
 	if (n > 0 && rates_is_set(dirs[0])) {
@@ -328,10 +389,12 @@ int cmd_report(int argc, char **argv)
 	if (!f)
 		usage_error("report: cannot write %s: %s", path, strerror(errno));
 	report_head(runs, n, f);
-	report_plots(runs, n, f);
+	verdict_write(runs, n, report_threshold(report_threshold_str), f);
+	report_verdicts(runs, n, f);
+	report_contents(f);
 	fputs("<h2 id=\"compare\">Comparison</h2>\n", f);
 	compare_write(runs, n, FMT_HTML, -1, f);
-	report_verdicts(runs, n, f);
+	report_plots(runs, n, f);
 	report_provenance(runs, n, f);
 	report_raw(runs, n, f);
 	fputs("<p>Made by migrace " PACKAGE_VERSION " (runners/publish).</p>\n</body>\n</html>\n", f);

@@ -19,6 +19,10 @@ void report_load_out(struct run *runs, int n, char **dirs, const char *cmd, cons
 void html_puts(const char *s, FILE *f);
 int compare_write(const struct run *runs, int nruns, enum report_format fmt, double threshold,
 		  FILE *f);
+double report_threshold(const char *str);
+void verdict_write(const struct run *runs, int nruns, double threshold, FILE *f);
+int compare_changes(const struct run *runs, int nruns, double threshold, int *nworse, int *nbetter,
+		    FILE *f);
 void report_title(const struct run *runs, int nruns, char *buf, size_t len);
 extern const char report_css[];
 void report_raw(const struct run *runs, int nruns, FILE *f);

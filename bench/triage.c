@@ -19,8 +19,9 @@ static const char triage_usage[] =
 	"Passed and skipped results are left alone. Run it again after adding lines\n"
 	"to kernel_log: the previous note is replaced. Prints per result what matched\n"
 	"and its SUMMARY line, with known_issue=NAME or known_issue=none.\n\n"
-	"  --known-issues DIR  the catalogue (default: $MIGRACE_KNOWN_ISSUES, else\n"
-	"                      the source tree's kernels/known-issues, else the installed one)\n\n"
+	"  --known-issues DIR  the catalogue (default: $MIGRACE_KNOWN_ISSUES, else the one\n"
+	"                      installed beside migrace (../share/migrace/kernels/known-issues),\n"
+	"                      else the source tree's kernels/known-issues, else the installed one)\n\n"
 	"Exit status: 0 every result triaged (or left alone), 1 a result could not be\n"
 	"written, 2 bad input (no such file, not a migrace result, a broken catalogue).\n";
 

@@ -1,6 +1,18 @@
 # runners/lib.sh: helpers shared by migrace's shell runners (sourced, not run).
 
-prog="runners/${0##*/}"
+# Where the suite lies, found from where its files are rather than from a
+# path fixed at build time, so that a tree staged under DESTDIR or moved
+# works too. In the source tree: this file in runners/, beside bench/,
+# plots/ and kernels/. Installed (make install): the runners are
+# migrace-NAME in bindir beside migrace, and this file lies in
+# $(pkgdatadir)/runners/ with plots/, kernels/ and results/ beside it.
+runners_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+data_dir=${runners_dir%/*}
+bin_dir=$(cd "$(dirname "$0")" && pwd -P)
+case ${0##*/} in
+migrace-*) installed=yes prog=${0##*/} ;;
+*) installed= prog="runners/${0##*/}" ;;
+esac
 
 # Messages go to stderr so that a runner's stdout carries only its result.
 say() {
@@ -48,10 +60,32 @@ in_range() {
 	[ "${#1}" -le 9 ] && [ "$((10#$1))" -ge "$2" ] && [ "$((10#$1))" -le "$3" ]
 }
 
-# The migrace program of the built tree: the current directory's (so VPATH
-# builds work, as make check runs them), else the one beside runners/.
+# Another runner: migrace-NAME beside this one when installed, else runners/NAME.
+runner() {
+	if [ -n "$installed" ]; then
+		printf '%s\n' "$bin_dir/migrace-$1"
+	else
+		printf '%s\n' "$runners_dir/$1"
+	fi
+}
+
+# Where runs go unless --out says: results/ of the source tree, or of the
+# current directory when installed (the installed data is read-only).
+results_dir() {
+	if [ -n "$installed" ]; then
+		printf '%s\n' "$PWD/results"
+	else
+		printf '%s\n' "$data_dir/results"
+	fi
+}
+
+# The migrace program: installed, the one beside the runners; in the built
+# tree the current directory's (so VPATH builds work, as make check runs
+# them), else the one beside runners/.
 migrace_bin() {
-	if [ -x bench/migrace ]; then
+	if [ -n "$installed" ]; then
+		printf '%s\n' "$bin_dir/migrace"
+	elif [ -x bench/migrace ]; then
 		printf '%s\n' "$PWD/bench/migrace"
 	else
 		printf '%s\n' "$(cd "$(dirname "$0")/.." && pwd -P)/bench/migrace"

@@ -26,12 +26,37 @@
 
 #define KNOWN_AFTER_EXIT "after exit: "
 
+/*
+ * An installed migrace finds the catalogue beside itself first
+ * (bindir/../share/migrace/kernels/known-issues), so that a tree staged
+ * under DESTDIR or moved as a whole reads its own, not the build's path.
+ */
+static const char *known_beside_exe(void)
+{
+	static char path[PATH_MAX + 64];
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../share/" PACKAGE "/kernels/known-issues", exe);
+	return access(path, R_OK | X_OK) ? NULL : path;
+}
+
 const char *known_default_dir(void)
 {
 	const char *env = getenv("MIGRACE_KNOWN_ISSUES");
+	const char *beside = known_beside_exe();
 
 	if (env && env[0])
 		return env;
+	if (beside)
+		return beside;
 	if (KNOWN_ISSUES_SRCDIR[0] && !access(KNOWN_ISSUES_SRCDIR, R_OK | X_OK))
 		return KNOWN_ISSUES_SRCDIR;
 	return KNOWN_ISSUES_DIR;

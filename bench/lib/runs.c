@@ -155,7 +155,8 @@ static void runs_load_reps(struct run *r)
 		f[n++] = one;
 	}
 	closedir(d);
-	if (!n)
+	/* a run whose machine died before its first result still gets its report */
+	if (!n && strcmp(r->status, "incomplete"))
 		usage_error("%s: no <scenario>-rep<N>.json results: not a run directory", r->dir);
 	qsort(f, n, sizeof(*f), runs_file_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -236,16 +237,21 @@ const struct run_scn *runs_scenario(const struct run *r, const char *name)
 	return NULL;
 }
 
-/* Runs are comparable only if they ran the same scenarios. */
+/*
+ * Runs are comparable only if they ran the same scenarios; an incomplete
+ * run (it was interrupted, or its machine died) may lack the last ones.
+ */
 void runs_check_same_scenarios(const struct run *runs, int nruns)
 {
 	for (int i = 1; i < nruns; i++) {
 		for (int k = 0; k < runs[i].nscn; k++)
-			if (!runs_scenario(&runs[0], runs[i].scn[k].name))
+			if (!runs_scenario(&runs[0], runs[i].scn[k].name) &&
+			    strcmp(runs[0].status, "incomplete"))
 				usage_error("runs of different scenarios: %s has %s, %s has not",
 					    runs[i].dir, runs[i].scn[k].name, runs[0].dir);
 		for (int k = 0; k < runs[0].nscn; k++)
-			if (!runs_scenario(&runs[i], runs[0].scn[k].name))
+			if (!runs_scenario(&runs[i], runs[0].scn[k].name) &&
+			    strcmp(runs[i].status, "incomplete"))
 				usage_error("runs of different scenarios: %s has %s, %s has not",
 					    runs[0].dir, runs[0].scn[k].name, runs[i].dir);
 	}

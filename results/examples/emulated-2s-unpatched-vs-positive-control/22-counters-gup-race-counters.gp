@@ -1,4 +1,4 @@
-# 22-counters-gup-race-counters.gp - variables for plots/bars.gp, written by migrace export
+# 22-counters-gup-race-counters.gp - variables for plots/hbars.gp, written by migrace export
 datafile = '22-counters-gup-race-counters.dat'
 outbase = '22-counters-gup-race-counters'
 what = 'gup-race: kernel and PMU counters, median of repetitions, relative to run A'
@@ -9,4 +9,6 @@ nblocks = 1
 ncols = 2
 logx = 0
 logy = 0
-load plotdir . '/bars.gp'
+ncols = 2
+nrows = 30
+load plotdir . '/hbars.gp'

@@ -1,4 +1,4 @@
-# 40-counters-numa-fault-counters.gp - variables for plots/bars.gp, written by migrace export
+# 40-counters-numa-fault-counters.gp - variables for plots/hbars.gp, written by migrace export
 datafile = '40-counters-numa-fault-counters.dat'
 outbase = '40-counters-numa-fault-counters'
 what = 'numa-fault: kernel and PMU counters, median of repetitions, relative to run A (the first 40)'
@@ -9,4 +9,6 @@ nblocks = 1
 ncols = 2
 logx = 0
 logy = 0
-load plotdir . '/bars.gp'
+ncols = 2
+nrows = 40
+load plotdir . '/hbars.gp'

@@ -1,4 +1,4 @@
-# 42-counters-smoke-counters.gp - variables for plots/bars.gp, written by migrace export
+# 42-counters-smoke-counters.gp - variables for plots/hbars.gp, written by migrace export
 datafile = '42-counters-smoke-counters.dat'
 outbase = '42-counters-smoke-counters'
 what = 'smoke: kernel and PMU counters, median of repetitions, relative to run A'
@@ -9,4 +9,6 @@ nblocks = 1
 ncols = 2
 logx = 0
 logy = 0
-load plotdir . '/bars.gp'
+ncols = 2
+nrows = 14
+load plotdir . '/hbars.gp'

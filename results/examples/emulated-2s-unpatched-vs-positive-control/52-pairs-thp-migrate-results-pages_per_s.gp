@@ -9,4 +9,6 @@ nblocks = 1
 ncols = 2
 logx = 0
 logy = 0
+ncols = 2
+nrows = 6
 load plotdir . '/bars.gp'

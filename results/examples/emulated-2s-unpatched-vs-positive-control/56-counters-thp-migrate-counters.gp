@@ -1,4 +1,4 @@
-# 56-counters-thp-migrate-counters.gp - variables for plots/bars.gp, written by migrace export
+# 56-counters-thp-migrate-counters.gp - variables for plots/hbars.gp, written by migrace export
 datafile = '56-counters-thp-migrate-counters.dat'
 outbase = '56-counters-thp-migrate-counters'
 what = 'thp-migrate: kernel and PMU counters, median of repetitions, relative to run A'
@@ -9,4 +9,6 @@ nblocks = 1
 ncols = 2
 logx = 0
 logy = 0
-load plotdir . '/bars.gp'
+ncols = 2
+nrows = 26
+load plotdir . '/hbars.gp'
