@@ -33,6 +33,7 @@
 
 #define GR_MAX_PINS	8
 #define GR_MAX_RANGES	16
+#define GR_MAX_BATCH	64
 #define GR_OP_LAT	256
 #define GR_INJECT_OP	2	/* the op of worker 0 the test hooks strike */
 #define GR_ALIGN	4096	/* O_DIRECT: transfers start and end on this */
@@ -50,7 +51,7 @@ static uint64_t opt_size, opt_block, opt_xfer;
 static double opt_hang_s;
 static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
-static int opt_walkers;
+static int opt_walkers, opt_move_batch;
 static double opt_duration, opt_baseline;
 static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope, *opt_walk;
 
@@ -69,6 +70,7 @@ static const struct opt gr_opts[] = {
 	{ "xfer", OPT_SIZE, &opt_xfer, "64K", "bytes moved through a pin per leg, a multiple of 4096, at most a THP" },
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
+	{ "move-batch", OPT_INT, &opt_move_batch, "1", "THPs a mover moves in one move_pages call, each to its next node: the call's fixed cost (an LRU drain on every CPU) shared", 1, GR_MAX_BATCH },
 	{ "walkers", OPT_INT, &opt_walkers, "0", "threads that walk the region's page tables through change_protection() while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
 	{ "walk", OPT_STR, &opt_walk, "mprotect", "what the walkers call: mprotect (PROT_EXEC on, off; the mmap lock held for writing) or uffd-wp (userfaultfd write-protect on, off; held for reading, as the scanner holds it)" },
 	{ "hop-ms", OPT_INT, &opt_hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
@@ -805,37 +807,17 @@ static int gr_next_node(int node)
 	return t->nodes[i < 0 ? 0 : (i + 1) % t->nr_nodes];
 }
 
-static void gr_move_one(struct gr_mover *m, size_t k)
+/* What became of one THP of a move_pages call that returned ret. */
+static void gr_move_count(struct gr_mover *m, uint64_t ns, long ret, int status, bool moved)
 {
-	void *addr = gr.r.addr + k * gr.r.thp_size;
-	int cur = gr_node_of(addr), target, status = INT_MIN;
-	uint64_t t0;
-	long ret;
-	bool moved;
-
-	if (cur < 0)	/* armed for NUMA hinting: where the last move left it */
-		cur = __atomic_load_n(&gr.last_node[k], __ATOMIC_RELAXED);
-	target = gr_next_node(cur);
-	race_attempt_begin(&gr.rt[k]);
-	t0 = now_ns();
-	__atomic_store_n(&m->since, t0, __ATOMIC_RELAXED);
-	ret = move_pages(0, 1, &addr, &target, &status, MPOL_MF_MOVE);
-	if (ret < 0)
-		ret = -errno;
-	t0 = now_ns() - t0;
-	moved = !ret && status == target && cur != target;
-	race_attempt_end(&gr.rt[k], moved);
-	if (!ret && status >= 0)
-		__atomic_store_n(&gr.last_node[k], status, __ATOMIC_RELAXED);
-
 	m->attempts++;
 	if (moved) {
 		m->moved++;
-		hist_add(&m->lat_moved, t0);
+		hist_add(&m->lat_moved, ns);
 	} else if (ret > 0) {
 		/* migrate_pages() gave up: pinned (-EBUSY) or referenced (-EAGAIN after retries). */
 		m->refused++;
-		hist_add(&m->lat_refused, t0);
+		hist_add(&m->lat_refused, ns);
 	} else if (ret < 0) {
 		m->errors++;
 		m->last_errno = -ret;
@@ -851,9 +833,65 @@ static void gr_move_one(struct gr_mover *m, size_t k)
 	}
 }
 
+/*
+ * One move_pages() call for the n THPs ks[], each to the node after its own.
+ * A call that moved some and not others (ret > 0) does not say which in 6.1's
+ * status array, so each such THP's node is asked again.
+ */
+static void gr_move(struct gr_mover *m, const size_t *ks, int n)
+{
+	void *addr[GR_MAX_BATCH];
+	int cur[GR_MAX_BATCH], target[GR_MAX_BATCH], status[GR_MAX_BATCH];
+	uint64_t t0;
+	long ret;
+
+	for (int i = 0; i < n; i++) {
+		addr[i] = gr.r.addr + ks[i] * gr.r.thp_size;
+		cur[i] = gr_node_of(addr[i]);
+		if (cur[i] < 0)	/* armed for NUMA hinting: where the last move left it */
+			cur[i] = __atomic_load_n(&gr.last_node[ks[i]], __ATOMIC_RELAXED);
+		target[i] = gr_next_node(cur[i]);
+		status[i] = INT_MIN;
+		race_attempt_begin(&gr.rt[ks[i]]);
+	}
+	t0 = now_ns();
+	__atomic_store_n(&m->since, t0, __ATOMIC_RELAXED);
+	ret = move_pages(0, n, addr, target, status, MPOL_MF_MOVE);
+	if (ret < 0)
+		ret = -errno;
+	t0 = now_ns() - t0;
+	for (int i = 0; i < n; i++) {
+		bool moved = status[i] == target[i] && cur[i] != target[i] &&
+			     (!ret || (n > 1 && ret > 0 && gr_node_of(addr[i]) == target[i]));
+
+		race_attempt_end(&gr.rt[ks[i]], moved);
+		if (ret >= 0 && status[i] >= 0)
+			__atomic_store_n(&gr.last_node[ks[i]], status[i], __ATOMIC_RELAXED);
+		gr_move_count(m, t0, moved ? 0 : ret, status[i], moved);
+	}
+}
+
+/* The next --move-batch THPs this mover aims at, each once. */
+static int gr_mover_batch(struct gr_mover *m, size_t *ks)
+{
+	int n = 0, want = MIN(opt_move_batch, (gr.nr_thp - m->idx + opt_movers - 1) / opt_movers);
+
+	for (int tries = 0; n < want && tries < 4 * want; tries++) {
+		size_t k = gr_mover_target(m);
+		int i = 0;
+
+		while (i < n && ks[i] != k)
+			i++;
+		if (i == n)
+			ks[n++] = k;
+	}
+	return n;
+}
+
 static void *gr_mover_main(void *arg)
 {
 	struct gr_mover *m = arg;
+	size_t ks[GR_MAX_BATCH];
 
 	m->tid_os = gettid();
 	while (gr_phase() < GR_STOP) {
@@ -861,7 +899,7 @@ static void *gr_mover_main(void *arg)
 			usleep(5000);
 			continue;
 		}
-		gr_move_one(m, gr_mover_target(m));
+		gr_move(m, ks, gr_mover_batch(m, ks));
 	}
 	return NULL;
 }
