@@ -1979,6 +1979,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "driver", json_object_new_string(gr_driver_name()));
 	result_metric(res, "threads", json_object_new_int(gr.nr_threads));
 	result_metric(res, "movers", json_object_new_int(gr_nr_movers()));
+	result_metric(res, "move_batch", json_object_new_int(opt_move_batch));
 	result_metric(res, "walkers", json_object_new_int(opt_walkers));
 	result_metric(res, "size", json_object_new_int64(gr.r.size));
 	result_metric(res, "thp_size", json_object_new_int64(gr.r.thp_size));
