@@ -21,11 +21,11 @@
 
 #include "counters.h"
 #include "hist.h"
-#include "knob.h"
 #include "pin.h"
 #include "race.h"
 #include "region.h"
 #include "scenario.h"
+#include "settings.h"
 #include "stamp.h"
 #include "util.h"
 #include "vmstat.h"
@@ -39,8 +39,6 @@
 #define GR_PENDING	64	/* operations waiting for the trace to catch up */
 #define GR_TRACE_BATCH	4096
 #define GR_TRACE_STALE	1000000000ull	/* a migration entry open this long lost its end */
-#define NB_DIR		"/sys/kernel/debug/sched/numa_balancing/"
-#define NB_SYSCTL	"/proc/sys/kernel/numa_balancing"
 
 enum gr_driver { GR_MOVE = 1, GR_AUTONUMA = 2, GR_BOTH = 3 };
 enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
@@ -1358,37 +1356,39 @@ static json_object *gr_select_pins(void)
 
 /* ---- tunables ---- */
 
-static void gr_knob(json_object *set, const char *path, const char *name, long long v)
+static void gr_knob(json_object *set, enum setting s, long long v)
 {
-	char buf[32];
+	char path[SETTINGS_PATH];
 
-	snprintf(buf, sizeof(buf), "%lld", v);
-	if (knob_set(path, buf))
-		msg("cannot set %s to %s (not root? debugfs not mounted?)", path, buf);
-	else
-		json_object_object_add(set, name, json_object_new_int64(v));
+	if (settings_set(s, v)) {
+		settings_path(s, path, sizeof(path));
+		msg("cannot set %s to %lld (not root? not on this kernel?)",
+		    path[0] ? path : settings_name(s), v);
+	} else {
+		json_object_object_add(set, settings_name(s), json_object_new_int64(v));
+	}
 }
 
 /* NUMA balancing off for the baseline and the move driver alone; on, scanning fast, for autonuma. */
 static bool gr_numa_balancing(json_object *set, bool on)
 {
-	long long cur = read_ll(NB_SYSCTL, -1);
+	long long cur = settings_get(SET_NUMA_BALANCING);
 
 	if (cur < 0)
 		return !on;
 	if (!on) {
 		if (cur)
-			gr_knob(set, NB_SYSCTL, "numa_balancing", 0);
+			gr_knob(set, SET_NUMA_BALANCING, 0);
 		return true;
 	}
-	gr_knob(set, NB_SYSCTL, "numa_balancing", 1);
-	gr_knob(set, NB_DIR "scan_delay_ms", "scan_delay_ms", opt_scan_ms);
-	gr_knob(set, NB_DIR "scan_period_min_ms", "scan_period_min_ms", opt_scan_ms);
-	gr_knob(set, NB_DIR "scan_period_max_ms", "scan_period_max_ms", opt_scan_ms);
+	gr_knob(set, SET_NUMA_BALANCING, 1);
+	gr_knob(set, SET_NB_SCAN_DELAY_MS, opt_scan_ms);
+	gr_knob(set, SET_NB_SCAN_PERIOD_MIN_MS, opt_scan_ms);
+	gr_knob(set, SET_NB_SCAN_PERIOD_MAX_MS, opt_scan_ms);
 	/* Smaller sizes allow shorter periods (at most 2560 MB/s), but may not reach the region in one pass. */
 	if (opt_scan_mb)
-		gr_knob(set, NB_DIR "scan_size_mb", "scan_size_mb", opt_scan_mb);
-	return read_ll(NB_SYSCTL, 0) > 0;
+		gr_knob(set, SET_NB_SCAN_SIZE_MB, opt_scan_mb);
+	return settings_get(SET_NUMA_BALANCING) > 0;
 }
 
 /* ---- phases ---- */
@@ -2012,8 +2012,17 @@ static int gr_phases(struct run_ctx *ctx, struct vmstat v[3], json_object *knobs
 	vmstat_read(&v[2]);
 	lost = gr_join(hung);
 	gr_trace_close();
-	knob_restore_all();	/* before the report: the machine is back as it was */
+	settings_restore();	/* before the report: the machine is back as it was */
 	return lost;
+}
+
+/* Mounts (if any) happen now, while the process has one thread: backends may start more. */
+static void gr_find_tunables(struct run_ctx *ctx)
+{
+	char why[256];
+
+	if (ctx->topo.nr_nodes >= 2 && (gr.driver & GR_AUTONUMA) && settings_find(why, sizeof(why)))
+		msg("NUMA balancing scan tunables: %s", why);
 }
 
 /* Options, the file and the backends that can run here; returns the ones that cannot. */
@@ -2026,6 +2035,7 @@ static json_object *gr_setup(struct run_ctx *ctx)
 	gr.conf.fd = -1;
 	pthread_mutex_init(&gr.vlock, NULL);
 	gr_validate(ctx);
+	gr_find_tunables(ctx);
 	nofile = gr_open_file(why, sizeof(why));
 	if (!strcmp(opt_pin, "list"))
 		gr_list_pins();

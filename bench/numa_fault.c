@@ -22,11 +22,10 @@
 
 #include "counters.h"
 #include "faultlat.h"
-#include "ftrace.h"
 #include "hist.h"
-#include "knob.h"
 #include "region.h"
 #include "scenario.h"
+#include "settings.h"
 #include "tsc.h"
 #include "util.h"
 #include "vmstat.h"
@@ -38,7 +37,6 @@
 #define NF_STALL_MIN_NS	1000	/* the automatic stall threshold is at least this */
 #define NF_STALL_FACTOR	2	/* ... and this many median accesses */
 #define NF_CONVERGED	90	/* percent local the multi-node verdict asks for */
-#define NF_BALANCING	"/proc/sys/kernel/numa_balancing"
 
 enum nf_layout { NF_REMOTE, NF_INTERLEAVED, NF_SHARED, NF_PRIVATE };
 static const char *const nf_layouts[] = { "remote", "interleaved", "shared", "private" };
@@ -72,9 +70,9 @@ struct nf_shared {
 };
 
 struct nf_tunable {
-	const char *name;
+	enum setting id;
 	int *want;			/* -1: leave as it is */
-	char path[FTRACE_PATH];
+	char path[SETTINGS_PATH];
 	char before[64];
 	int err;			/* why it cannot be read */
 };
@@ -755,31 +753,22 @@ static int nf_calibrate(struct nf_calib *c)
 }
 
 static struct nf_tunable nf_tunables[] = {
-	{ "scan_delay_ms", &nf_scan_delay },
-	{ "scan_period_min_ms", &nf_scan_min },
-	{ "scan_period_max_ms", &nf_scan_max },
-	{ "scan_size_mb", &nf_scan_size },
+	{ SET_NB_SCAN_DELAY_MS, &nf_scan_delay },
+	{ SET_NB_SCAN_PERIOD_MIN_MS, &nf_scan_min },
+	{ SET_NB_SCAN_PERIOD_MAX_MS, &nf_scan_max },
+	{ SET_NB_SCAN_SIZE_MB, &nf_scan_size },
 };
 
-/*
- * The scan tunables: /proc/sys/kernel/numa_balancing_* before Linux 5.13,
- * debugfs sched/numa_balancing/ since (debugfs mounted privately if need be).
- */
+/* The scan tunables, on either layout (their file system mounted privately if need be). */
 static int nf_tunables_find(char *why, size_t len)
 {
-	char dbg[FTRACE_PATH];
-	bool procfs = !access("/proc/sys/kernel/numa_balancing_scan_delay_ms", F_OK);
-
-	if (!procfs && ftrace_fs("debugfs", "/sys/kernel/debug", dbg, sizeof(dbg), why, len))
+	if (settings_find(why, len))
 		return -ENOENT;
 	for (size_t i = 0; i < ARRAY_SIZE(nf_tunables); i++) {
 		struct nf_tunable *t = &nf_tunables[i];
 
-		if (procfs)
-			snprintf(t->path, sizeof(t->path), "/proc/sys/kernel/numa_balancing_%s", t->name);
-		else
-			snprintf(t->path, sizeof(t->path), "%.200s/sched/numa_balancing/%s", dbg, t->name);
-		t->err = knob_get(t->path, t->before, sizeof(t->before));
+		settings_path(t->id, t->path, sizeof(t->path));
+		t->err = settings_text(t->id, t->before, sizeof(t->before));
 		if (t->err)
 			t->before[0] = '\0';
 	}
@@ -789,18 +778,19 @@ static int nf_tunables_find(char *why, size_t len)
 /* Balancing off (placement and calibration first), the scan tunables asked for. */
 static int nf_tunables_set(struct run_ctx *ctx, char *before)
 {
-	char val[32];
+	char path[SETTINGS_PATH];
 	int ret;
 
-	if (knob_get(NF_BALANCING, before, 16)) {
+	settings_path(SET_NUMA_BALANCING, path, sizeof(path));
+	if (settings_text(SET_NUMA_BALANCING, before, 16)) {
 		result_verdict(ctx->res, VERDICT_SKIP, "this kernel has no NUMA balancing (%s absent: CONFIG_NUMA_BALANCING off)",
-			       NF_BALANCING);
+			       path);
 		return -ENOENT;
 	}
-	ret = knob_set(NF_BALANCING, "0");
+	ret = settings_set(SET_NUMA_BALANCING, 0);
 	if (ret) {
 		result_verdict(ctx->res, VERDICT_SKIP, "cannot set %s: %s (needs root)",
-			       NF_BALANCING, strerror(-ret));
+			       path, strerror(-ret));
 		return ret;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(nf_tunables); i++) {
@@ -808,12 +798,11 @@ static int nf_tunables_set(struct run_ctx *ctx, char *before)
 
 		if (*t->want < 0)
 			continue;
-		snprintf(val, sizeof(val), "%d", *t->want);
-		ret = t->before[0] ? knob_set(t->path, val) : t->err ? t->err : -ENOENT;
+		ret = t->before[0] ? settings_set(t->id, *t->want) : t->err ? t->err : -ENOENT;
 		if (ret) {
-			result_verdict(ctx->res, VERDICT_SKIP, "cannot set NUMA balancing %s to %s (%s): %s",
-				       t->name, val, t->path[0] ? t->path : "no such tunable",
-				       strerror(-ret));
+			result_verdict(ctx->res, VERDICT_SKIP, "cannot set NUMA balancing %s to %d (%s): %s",
+				       settings_name(t->id), *t->want,
+				       t->path[0] ? t->path : "no such tunable", strerror(-ret));
 			return ret;
 		}
 	}
@@ -823,11 +812,12 @@ static int nf_tunables_set(struct run_ctx *ctx, char *before)
 static json_object *nf_tunables_json(const char *bal_before)
 {
 	json_object *o = json_object_new_object(), *b = json_object_new_object();
-	char now[64];
+	char now[64], path[SETTINGS_PATH];
 
-	json_object_object_add(b, "path", json_object_new_string(NF_BALANCING));
+	settings_path(SET_NUMA_BALANCING, path, sizeof(path));
+	json_object_object_add(b, "path", json_object_new_string(path));
 	json_object_object_add(b, "before", json_object_new_string(bal_before));
-	if (bal_before[0] && !knob_get(NF_BALANCING, now, sizeof(now)))
+	if (bal_before[0] && !settings_text(SET_NUMA_BALANCING, now, sizeof(now)))
 		json_object_object_add(b, "run", json_object_new_string(now));
 	json_object_object_add(o, "numa_balancing", b);
 	for (size_t i = 0; i < ARRAY_SIZE(nf_tunables); i++) {
@@ -840,11 +830,11 @@ static json_object *nf_tunables_json(const char *bal_before)
 				t->err ? strerror(-t->err) : "not found"));
 		} else {
 			nf_put(x, "before", atoll(t->before));
-			if (!knob_get(t->path, now, sizeof(now)))
+			if (!settings_text(t->id, now, sizeof(now)))
 				nf_put(x, "run", atoll(now));
 			json_object_object_add(x, "set_by_migrace", json_object_new_boolean(*t->want >= 0));
 		}
-		json_object_object_add(o, t->name, x);
+		json_object_object_add(o, settings_name(t->id), x);
 	}
 	return o;
 }
@@ -1443,7 +1433,7 @@ static int nf_measure(struct run_ctx *ctx, const struct nf_plan *p, struct nf_sa
 	uint64_t end, step = nf_interval_ms * 1000000ull;
 	int started, ret = 0;
 
-	knob_set(NF_BALANCING, "1");
+	settings_set(SET_NUMA_BALANCING, 1);
 	__atomic_store_n(&nf_sh->start, 1, __ATOMIC_RELEASE);
 	started = nf_start(0, th);
 	if (!nf_wait_ready(p->nr_workers)) {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knob.h"
 #include "region.h"
 #include "scenario.h"
+#include "settings.h"
 #include "stamp.h"
 #include "util.h"
 #include "vmstat.h"
@@ -126,8 +126,7 @@ static int smoke_run(struct run_ctx *ctx)
 		return 0;
 	}
 	/* AutoNUMA would move the region back between our move and our check. */
-	if (read_ll("/proc/sys/kernel/numa_balancing", 0) > 0 &&
-	    knob_set("/proc/sys/kernel/numa_balancing", "0"))
+	if (settings_get(SET_NUMA_BALANCING) > 0 && settings_set(SET_NUMA_BALANCING, 0))
 		msg("cannot pause NUMA balancing (not root?): pages may move under the check");
 
 	ret = region_alloc(&r, smoke_size, 0, home);

@@ -14,17 +14,16 @@
 #include <sys/wait.h>
 
 #include "hist.h"
-#include "knob.h"
 #include "membw.h"
 #include "region.h"
 #include "scenario.h"
+#include "settings.h"
 #include "stamp.h"
 #include "tsc.h"
 #include "util.h"
 #include "vmstat.h"
 
 #define TM_BLOCK		4096	/* stamp block: one per base page */
-#define TM_NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 #define TM_MEMCPY_REPS		5	/* timed copies per pair, the median taken */
 
 enum tm_driver { TM_MOVE_PAGES, TM_MBIND, TM_MIGRATE_PAGES, TM_DRIVERS };
@@ -299,21 +298,22 @@ static void tm_parse(struct tm_run *t)
 /* A machine that cannot do what was asked: the reason, and nothing measured. */
 static int tm_cannot(struct tm_run *t)
 {
-	char mode[32], shmem[64];
+	char mode[32], shmem[64] = "", path[SETTINGS_PATH];
 
 	region_thp_mode(mode, sizeof(mode));
 	if (t->mode[TM_THP] && (!strcmp(mode, "never") || !strcmp(mode, "absent"))) {
+		settings_path(SET_THP_ENABLED, path, sizeof(path));
 		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "transparent huge pages are %s on this kernel (/sys/kernel/mm/transparent_hugepage/enabled); --page-size 4k measures base pages",
-			       mode);
+			       "transparent huge pages are %s on this kernel (%s); --page-size 4k measures base pages",
+			       mode, path);
 		return 1;
 	}
 	if (t->mode[TM_THP] && opt.shared &&
-	    (knob_get("/sys/kernel/mm/transparent_hugepage/shmem_enabled", shmem, sizeof(shmem)) ||
+	    (settings_text(SET_THP_SHMEM_ENABLED, shmem, sizeof(shmem)) ||
 	     !strcmp(shmem, "never") || !strcmp(shmem, "deny"))) {
-		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "--shared needs shmem THP: /sys/kernel/mm/transparent_hugepage/shmem_enabled is %s",
-			       shmem[0] ? shmem : "absent");
+		settings_path(SET_THP_SHMEM_ENABLED, path, sizeof(path));
+		result_verdict(t->ctx->res, VERDICT_SKIP, "--shared needs shmem THP: %s is %s",
+			       path, shmem[0] ? shmem : "absent");
 		return 1;
 	}
 	if (t->nr_nodes < 2) {
@@ -329,11 +329,11 @@ static int tm_cannot(struct tm_run *t)
 static void tm_pause_numa_balancing(struct tm_run *t)
 {
 	json_object *nb = json_object_new_object();
-	long long was = read_ll(TM_NUMA_BALANCING, -1);
+	long long was = settings_get(SET_NUMA_BALANCING);
 	int ret = 0;
 
 	if (was > 0)
-		ret = knob_set(TM_NUMA_BALANCING, "0");
+		ret = settings_set(SET_NUMA_BALANCING, 0);
 	json_object_object_add(nb, "before", was < 0 ? NULL : json_object_new_int64(was));
 	json_object_object_add(nb, "paused_for_run", json_object_new_boolean(was > 0 && !ret));
 	if (ret) {
