@@ -43,14 +43,21 @@
 enum gr_driver { GR_MOVE = 1, GR_AUTONUMA = 2, GR_BOTH = 3 };
 enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
 enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT };
+enum gr_scope { GR_SCOPE_REGION, GR_SCOPE_PROCESS };
+
+/* The words of the enum options, in the order of the values they stand for. */
+static const char *const gr_drivers[] = { "autonuma", "move", "both", NULL };
+static const enum gr_driver gr_driver_of[] = { GR_AUTONUMA, GR_MOVE, GR_BOTH };
+static const char *const gr_injects[] = { "none", "stale-after-pin", "corrupt", NULL };
+static const char *const gr_scopes[] = { "region", "process", NULL };
 
 static uint64_t opt_size, opt_block, opt_xfer;
 static double opt_hang_s;
 static int opt_scan_mb;
 static int opt_threads, opt_sharers, opt_movers, opt_rounds, opt_hop_ms, opt_scan_ms, opt_gup_calls;
-static int opt_walkers;
+static int opt_walkers, opt_driver, opt_inject, opt_scan_scope, opt_walk;
 static double opt_duration, opt_baseline;
-static const char *opt_driver, *opt_pin, *opt_file, *opt_inject, *opt_scan_scope, *opt_walk;
+static const char *opt_pin, *opt_file;
 
 static const struct opt gr_opts[] = {
 	{ "size", OPT_SIZE, &opt_size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers (1 for --driver autonuma)" },
@@ -60,7 +67,8 @@ static const struct opt gr_opts[] = {
 	{ "duration", OPT_DOUBLE, &opt_duration, "10", "seconds of racing", 0.1, 1e7 },
 	{ "baseline", OPT_DOUBLE, &opt_baseline, "2", "seconds of pinning without migration first (latency baseline)",
 	  0, 1e6 },
-	{ "driver", OPT_STR, &opt_driver, "both", "what migrates the THPs: autonuma, move (move_pages) or both" },
+	{ "driver", OPT_ENUM, &opt_driver, "both", "what migrates the THPs: autonuma, move (move_pages) or both",
+	  .choices = gr_drivers },
 	{ "pin", OPT_STR, &opt_pin, "all", "pinning backends, comma-separated (see --pin list); all: every available one" },
 	{ "file", OPT_STR, &opt_file, NULL, "file, directory (for a temporary file) or block device for I/O backends; overwritten [$MIGRACE_SCRATCH_DEV, else a temporary file in $TMPDIR or /var/tmp]" },
 	{ "block", OPT_SIZE, &opt_block, "4096", "stamped block size: 64 to 4096, a power of two" },
@@ -68,14 +76,17 @@ static const struct opt gr_opts[] = {
 	{ "rounds", OPT_INT, &opt_rounds, "2", "write/read rounds under one long-term pin", 1, 1000 },
 	{ "movers", OPT_INT, &opt_movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
 	{ "walkers", OPT_INT, &opt_walkers, "0", "threads that walk the region's page tables through change_protection() while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
-	{ "walk", OPT_STR, &opt_walk, "mprotect", "what the walkers call: mprotect (PROT_EXEC on, off; the mmap lock held for writing) or uffd-wp (userfaultfd write-protect on, off; held for reading, as the scanner holds it)" },
+	{ "walk", OPT_ENUM, &opt_walk, "mprotect", "what the walkers call: mprotect (PROT_EXEC on, off; the mmap lock held for writing) or uffd-wp (userfaultfd write-protect on, off; held for reading, as the scanner holds it)",
+	  .choices = walk_names },
 	{ "hop-ms", OPT_INT, &opt_hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
 	{ "scan-ms", OPT_INT, &opt_scan_ms, "5", "autonuma: NUMA balancing scan delay and period (minimum = maximum) for the run", 1, 100000 },
 	{ "scan-mb", OPT_INT, &opt_scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
-	{ "scan-scope", OPT_STR, &opt_scan_scope, "region", "autonuma: what NUMA balancing scans: region (a policy on it, MPOL_LOCAL for the threads) or process (every VMA, default policies)" },
+	{ "scan-scope", OPT_ENUM, &opt_scan_scope, "region", "autonuma: what NUMA balancing scans: region (a policy on it, MPOL_LOCAL for the threads) or process (every VMA, default policies)",
+	  .choices = gr_scopes },
 	{ "gup-calls", OPT_INT, &opt_gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
 	{ "hang-timeout", OPT_DOUBLE, &opt_hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
-	{ "inject", OPT_STR, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation" },
+	{ "inject", OPT_ENUM, &opt_inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation",
+	  .choices = gr_injects },
 	{ NULL }
 };
 
@@ -222,7 +233,7 @@ static int gr_phase(void)
 
 static const char *gr_driver_name(void)
 {
-	return gr.driver == GR_MOVE ? "move" : gr.driver == GR_AUTONUMA ? "autonuma" : "both";
+	return gr_drivers[opt_driver];
 }
 
 static uint64_t gr_rand(struct gr_worker *w)
@@ -1150,17 +1161,6 @@ static json_object *gr_trace_json(void)
 
 /* ---- setup and options ---- */
 
-static enum gr_driver gr_parse_driver(const char *s)
-{
-	if (!strcmp(s, "move"))
-		return GR_MOVE;
-	if (!strcmp(s, "autonuma"))
-		return GR_AUTONUMA;
-	if (!strcmp(s, "both"))
-		return GR_BOTH;
-	usage_error("--driver: '%s' is none of autonuma, move, both", s);
-}
-
 static void gr_list_pins(void)
 {
 	char why[256];
@@ -1244,11 +1244,7 @@ static void gr_validate(struct run_ctx *ctx)
 {
 	size_t thp = region_thp_size();
 
-	gr.driver = gr_parse_driver(opt_driver);
-	if (walk_parse(opt_walk) < 0)
-		usage_error("--walk: '%s' is neither mprotect nor uffd-wp", opt_walk);
-	if (strcmp(opt_scan_scope, "region") && strcmp(opt_scan_scope, "process"))
-		usage_error("--scan-scope: '%s' is neither region nor process", opt_scan_scope);
+	gr.driver = gr_driver_of[opt_driver];
 	gr_parse_pins();
 	gr_validate_layout(ctx, thp);
 	if (opt_block < STAMP_MIN_BLOCK || opt_block > GR_ALIGN || (opt_block & (opt_block - 1)))
@@ -1259,11 +1255,7 @@ static void gr_validate(struct run_ctx *ctx)
 			    (unsigned long long)opt_xfer, GR_ALIGN, thp);
 	gr.bs = opt_block;
 	gr.xfer = MIN(opt_xfer, gr.slice);	/* a transfer stays in its slice */
-	gr.inject = !opt_inject ? GR_INJECT_NONE :
-		    !strcmp(opt_inject, "stale-after-pin") ? GR_INJECT_STALE :
-		    !strcmp(opt_inject, "corrupt") ? GR_INJECT_CORRUPT : -1;
-	if ((int)gr.inject < 0)
-		usage_error("--inject: '%s' is neither stale-after-pin nor corrupt", opt_inject);
+	gr.inject = opt_inject;
 	if (opt_file) {
 		struct stat st;
 
@@ -1879,7 +1871,7 @@ static void gr_autonuma_scope(struct run_ctx *ctx)
 	const char *scope = "region";
 	char why[160];
 
-	if (!strcmp(opt_scan_scope, "process")) {
+	if (opt_scan_scope == GR_SCOPE_PROCESS) {
 		scope = "process: --scan-scope process";
 	} else if (mbind(gr.r.addr, gr.r.size, MPOL_BIND | MPOL_F_NUMA_BALANCING, mems->maskp,
 		  mems->size + 1, 0)) {
@@ -1921,8 +1913,8 @@ static int gr_prepare(struct run_ctx *ctx)
 		result_verdict(ctx->res, VERDICT_FAIL, "out of memory for %d THPs", gr.nr_thp);
 		return -1;
 	}
-	if (opt_walkers && walk_open(&gr.walk, walk_parse(opt_walk), gr.r.addr, gr.r.size, why, sizeof(why))) {
-		result_verdict(ctx->res, VERDICT_SKIP, "--walk %s cannot walk here: %s", opt_walk, why);
+	if (opt_walkers && walk_open(&gr.walk, opt_walk, gr.r.addr, gr.r.size, why, sizeof(why))) {
+		result_verdict(ctx->res, VERDICT_SKIP, "--walk %s cannot walk here: %s", walk_name(opt_walk), why);
 		return -1;
 	}
 	if (gr.nr_hoppers)
@@ -1946,7 +1938,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "rounds", json_object_new_int(opt_rounds));
 	result_metric(res, "duration_s", json_object_new_double(opt_duration));
 	result_metric(res, "baseline_s", json_object_new_double(opt_baseline));
-	result_metric(res, "inject", opt_inject ? json_object_new_string(opt_inject) : NULL);
+	result_metric(res, "inject", opt_inject ? json_object_new_string(gr_injects[opt_inject]) : NULL);
 	{
 		char base[32];
 

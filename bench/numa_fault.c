@@ -39,7 +39,7 @@
 #define NF_CONVERGED	90	/* percent local the multi-node verdict asks for */
 
 enum nf_layout { NF_REMOTE, NF_INTERLEAVED, NF_SHARED, NF_PRIVATE };
-static const char *const nf_layouts[] = { "remote", "interleaved", "shared", "private" };
+static const char *const nf_layouts[] = { "remote", "interleaved", "shared", "private", NULL };
 
 /* What workers do: PLAIN (warm-up), CALIB (plain and timed chunks in turn), RUN. */
 enum nf_phase { NF_IDLE, NF_PLAIN, NF_CALIB, NF_RUN, NF_STOP };
@@ -96,7 +96,8 @@ struct nf_calib {
 	const char *threshold_from;
 };
 
-static const char *nf_layout_opt, *nf_method_opt, *nf_timeline_path;
+static const char *nf_timeline_path;
+static int nf_layout_opt, nf_method_opt;
 static uint64_t nf_size, nf_access_bytes, nf_stall_ns;
 static double nf_size_frac, nf_duration;
 static int nf_threads, nf_home = -1, nf_worker_node = -1, nf_interval_ms, nf_calib_ms;
@@ -105,8 +106,8 @@ static int nf_scan_delay = -1, nf_scan_min = -1, nf_scan_max = -1, nf_scan_size 
 static bool nf_base_pages;
 
 static const struct opt nf_opts[] = {
-	{ "layout", OPT_STR, &nf_layout_opt, "remote",
-	  "remote, interleaved, shared (numa01-like) or private (numa02-like)" },
+	{ "layout", OPT_ENUM, &nf_layout_opt, "remote",
+	  "remote, interleaved, shared (numa01-like) or private (numa02-like)", .choices = nf_layouts },
 	{ "size", OPT_SIZE, &nf_size, NULL, "region size, a multiple of the THP size [64M]",
 	  1, 1ull << 44 },
 	{ "size-frac", OPT_DOUBLE, &nf_size_frac, NULL,
@@ -137,8 +138,9 @@ static const struct opt nf_opts[] = {
 	  "bytes one timed access reads (a power of two, 64 to the THP size)", 64, 1 << 30 },
 	{ "calibrate-ms", OPT_INT, &nf_calib_ms, "1000",
 	  "instrumented vs plain access throughput before the run; 0: skip", 0, 60000 },
-	{ "kernel-method", OPT_STR, &nf_method_opt, "auto",
-	  "kernel-side fault timing: auto, function_graph, kprobe or none" },
+	{ "kernel-method", OPT_ENUM, &nf_method_opt, "auto",
+	  "kernel-side fault timing: auto, function_graph, kprobe or none",
+	  .choices = faultlat_method_names },
 	{ "base-pages", OPT_BOOL, &nf_base_pages, NULL,
 	  "4 KiB pages instead of THPs (hinting faults through do_numa_page)" },
 	{ NULL }
@@ -221,20 +223,13 @@ static void nf_plan(const struct topo *t, struct nf_plan *p)
 {
 	size_t thp = region_thp_size();
 	int cpus[CPU_SETSIZE], nodes[TOPO_MAX_NODES], ncn;
-	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	if (sched_getaffinity(0, sizeof(nf_allowed), &nf_allowed))
 		usage_error("sched_getaffinity: %s", strerror(errno));
 	ncn = nf_cpu_nodes(t, nodes);
-	for (i = 0; i < ARRAY_SIZE(nf_layouts) && strcmp(nf_layout_opt, nf_layouts[i]); i++)
-		;
-	if (i == ARRAY_SIZE(nf_layouts))
-		usage_error("--layout '%s': use remote, interleaved, shared or private", nf_layout_opt);
-	p->layout = i;
-	if (faultlat_method_parse(nf_method_opt, &p->method))
-		usage_error("--kernel-method '%s': use auto, function_graph, kprobe or none",
-			    nf_method_opt);
+	p->layout = nf_layout_opt;
+	p->method = nf_method_opt;
 	if (!ncn)
 		usage_error("no node with CPUs this process may run on");
 	p->home = nf_home >= 0 ? nf_home : t->nodes[0];

@@ -34,7 +34,10 @@ static const char *const tm_driver_name[TM_DRIVERS] = {
 	"move_pages", "mbind", "migrate_pages",
 };
 static const char *const tm_mode_name[TM_MODES] = { "thp", "4k" };
-static const char *const tm_cpu_name[] = { "src", "dst", "any" };
+static const char *const tm_cpu_name[] = { "src", "dst", "any", NULL };
+/* The words of --page-size and --driver: index TM_MODES and TM_DRIVERS mean every one. */
+static const char *const tm_page_sizes[] = { "thp", "4k", "both", NULL };
+static const char *const tm_drivers[] = { "move_pages", "mbind", "migrate_pages", "all", NULL };
 
 /* The kernel's account of one move, as /proc/vmstat deltas. */
 enum tm_counter {
@@ -134,9 +137,9 @@ static void tm_sweep(void)
 
 static struct {
 	uint64_t size, batch, verify_max, memcpy_size;
-	int reps, warmup;
+	int reps, warmup, page_size, driver, cpu;
 	bool shared;
-	const char *page_size, *driver, *nodes, *cpu;
+	const char *nodes;
 } opt;
 
 static const struct opt tm_opts[] = {
@@ -145,9 +148,11 @@ static const struct opt tm_opts[] = {
 	  1, 1ull << 50 },
 	{ "shared", OPT_BOOL, &opt.shared, NULL,
 	  "shared anonymous memory (shmem THP) instead of private" },
-	{ "page-size", OPT_STR, &opt.page_size, "thp",
-	  "thp, 4k (base pages: MADV_NOHUGEPAGE) or both (and their throughput ratio)" },
-	{ "driver", OPT_STR, &opt.driver, "all", "move_pages, mbind, migrate_pages or all" },
+	{ "page-size", OPT_ENUM, &opt.page_size, "thp",
+	  "thp, 4k (base pages: MADV_NOHUGEPAGE) or both (and their throughput ratio)",
+	  .choices = tm_page_sizes },
+	{ "driver", OPT_ENUM, &opt.driver, "all", "move_pages, mbind, migrate_pages or all",
+	  .choices = tm_drivers },
 	{ "batch", OPT_U64, &opt.batch, "0",
 	  "pages per move_pages call; 0: the whole region in one call", 0, 1ull << 40 },
 	{ "reps", OPT_INT, &opt.reps, "5", "measured moves per ordered node pair and driver",
@@ -156,8 +161,9 @@ static const struct opt tm_opts[] = {
 	  0, 1000 },
 	{ "nodes", OPT_STR, &opt.nodes, NULL,
 	  "nodes whose ordered pairs are measured, as numactl takes them (0,1 or 0-3) [all memory nodes]" },
-	{ "cpu", OPT_STR, &opt.cpu, "src",
-	  "where the migrating thread runs: src, dst (that node's CPUs) or any" },
+	{ "cpu", OPT_ENUM, &opt.cpu, "src",
+	  "where the migrating thread runs: src, dst (that node's CPUs) or any",
+	  .choices = tm_cpu_name },
 	{ "verify-max", OPT_SIZE, &opt.verify_max, "64M",
 	  "bytes checked after each move; beyond it pages are sampled, in rotation",
 	  4096, 1ull << 50 },
@@ -233,19 +239,6 @@ struct tm_io {
 	struct bitmask *from, *to;
 };
 
-static int tm_pick(const char *what, const char *val, const char *const *names, int n)
-{
-	char choices[128] = "";
-
-	for (int i = 0; i < n; i++) {
-		if (!strcmp(val, names[i]))
-			return i;
-		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s%s",
-			 i ? ", " : "", names[i]);
-	}
-	usage_error("--%s: '%s' is not one of %s", what, val, choices);
-}
-
 static size_t tm_page_bytes(enum tm_mode m)
 {
 	return m == TM_THP ? region_thp_size() : 4096;
@@ -259,17 +252,13 @@ static int tm_flags(enum tm_mode m)
 /* Bad input ends the run here, before any tunable is touched. */
 static void tm_parse(struct tm_run *t)
 {
-	static const char *const page_sizes[] = { "thp", "4k", "both" };
-	static const char *const drivers[] = { "move_pages", "mbind", "migrate_pages", "all" };
-	int ps = tm_pick("page-size", opt.page_size, page_sizes, 3);
-	int drv = tm_pick("driver", opt.driver, drivers, 4);
 	char err[256], sz[32];
 
-	t->cpu = tm_pick("cpu", opt.cpu, tm_cpu_name, 3);
-	t->mode[TM_THP] = ps != TM_BASE;
-	t->mode[TM_BASE] = ps != TM_THP;
+	t->cpu = opt.cpu;
+	t->mode[TM_THP] = opt.page_size != TM_BASE;
+	t->mode[TM_BASE] = opt.page_size != TM_THP;
 	for (int d = 0; d < TM_DRIVERS; d++)
-		t->driver[d] = drv == d || drv == TM_DRIVERS;
+		t->driver[d] = opt.driver == d || opt.driver == TM_DRIVERS;
 	fmt_size(sz, sizeof(sz), opt.size);
 	for (int m = 0; m < TM_MODES; m++)
 		if (t->mode[m] && opt.size % tm_page_bytes(m))
