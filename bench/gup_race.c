@@ -1847,9 +1847,7 @@ static int gr_alloc(struct run_ctx *ctx)
 		hist_init(&gr.m[i].lat_moved);
 		hist_init(&gr.m[i].lat_refused);
 	}
-	for (int i = 0; i < ctx->topo.nr_nodes; i++)
-		if (topo_node_has_cpus(ctx->topo.nodes[i]))
-			gr.cpu_nodes[gr.nr_cpu_nodes++] = ctx->topo.nodes[i];
+	gr.nr_cpu_nodes = topo_cpu_nodes(&ctx->topo, gr.cpu_nodes);
 	if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes >= 2)
 		gr.nr_hoppers = gr.groups;
 	gr.h = calloc(MAX(gr.nr_hoppers, 1), sizeof(*gr.h));
@@ -1891,10 +1889,6 @@ static int gr_prepare(struct run_ctx *ctx)
 	int ret, pmd;
 
 	region_thp_mode(mode, sizeof(mode));
-	if (!strcmp(mode, "never") || !strcmp(mode, "absent")) {
-		result_verdict(ctx->res, VERDICT_SKIP, "transparent huge pages are %s on this kernel", mode);
-		return -1;
-	}
 	ret = region_alloc(&gr.r, opt_size, 0, ctx->topo.nodes[0]);
 	if (ret) {
 		result_verdict(ctx->res, VERDICT_FAIL, "cannot allocate a THP region: %s", strerror(-ret));
@@ -1950,16 +1944,10 @@ static void gr_params(struct run_ctx *ctx)
 	       ctx->topo.nr_nodes, opt_duration, opt_baseline);
 }
 
-/* What cannot migrate here is a skip; the pins and checks still run. */
+/* NUMA balancing that could not be turned on is a skip; the pins and checks still ran. */
 static void gr_check_machine(struct run_ctx *ctx, bool autonuma_ok)
 {
-	if (ctx->topo.nr_nodes < 2)
-		result_verdict(ctx->res, VERDICT_SKIP, "%d memory node: nothing migrates (pins and checks ran; runners/vm emulates a multi-socket machine)",
-			       ctx->topo.nr_nodes);
-	else if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes < 2)
-		result_verdict(ctx->res, VERDICT_SKIP, "autonuma needs 2 nodes with CPUs to hop between, this machine has %d",
-			       gr.nr_cpu_nodes);
-	else if ((gr.driver & GR_AUTONUMA) && !autonuma_ok)
+	if (ctx->topo.nr_nodes >= 2 && gr.nr_cpu_nodes >= 2 && (gr.driver & GR_AUTONUMA) && !autonuma_ok)
 		result_verdict(ctx->res, VERDICT_SKIP, "NUMA balancing is off and cannot be turned on (not root?)");
 }
 
@@ -2017,8 +2005,12 @@ static void gr_find_tunables(struct run_ctx *ctx)
 		msg("NUMA balancing scan tunables: %s", why);
 }
 
-/* Options, the file and the backends that can run here; returns the ones that cannot. */
-static json_object *gr_setup(struct run_ctx *ctx)
+/*
+ * Options and the file (--pin list needs it to say what runs here); what
+ * migrates nothing needs no nodes to migrate between, and NUMA balancing
+ * only for the autonuma driver.
+ */
+static void gr_options(struct run_ctx *ctx, struct needs *needs)
 {
 	char why[256];
 	const char *nofile;
@@ -2027,7 +2019,6 @@ static json_object *gr_setup(struct run_ctx *ctx)
 	gr.conf.fd = -1;
 	pthread_mutex_init(&gr.vlock, NULL);
 	gr_validate(ctx);
-	gr_find_tunables(ctx);
 	nofile = gr_open_file(why, sizeof(why));
 	if (!strcmp(opt_pin, "list"))
 		gr_list_pins();
@@ -2035,16 +2026,19 @@ static json_object *gr_setup(struct run_ctx *ctx)
 		result_metric(ctx->res, "file_unavailable", json_object_new_string(nofile));
 	gr.conf.max_len = gr.xfer;
 	gr.conf.gup_calls = opt_gup_calls;
-	return gr_select_pins();
+	if (!(gr.driver & GR_AUTONUMA))
+		needs->what &= ~(NEED_CPU_NODES | NEED_NUMA_BALANCING);
 }
 
 static int gr_run(struct run_ctx *ctx)
 {
 	struct vmstat v[3];
-	json_object *unav = gr_setup(ctx), *knobs, *hung;
+	json_object *unav, *knobs, *hung;
 	bool autonuma_ok = true;
 	int lost;
 
+	gr_find_tunables(ctx);
+	unav = gr_select_pins();
 	if (!gr.nr_pins || gr_prepare(ctx)) {
 		if (!gr.nr_pins)
 			result_verdict(ctx->res, VERDICT_SKIP, "no pinning backend available here");
@@ -2073,5 +2067,15 @@ const struct scenario scenario_gup_race = {
 	.name = "gup-race",
 	.desc = "pins, gup and direct I/O racing THP migration, every byte checked both ways",
 	.opts = gr_opts,
+	.needs = {
+		.what = NEED_THP | NEED_NODES | NEED_CPU_NODES | NEED_NUMA_BALANCING,
+		/* The pins and their checks run anywhere; what is missing migrates nothing. */
+		.partial = NEED_NODES | NEED_CPU_NODES | NEED_NUMA_BALANCING,
+		.nodes = 2,
+		.cpu_nodes = 2,
+		.cpu_nodes_for = "autonuma (hopping between them)",
+		.measured = "pins and checks still run",
+	},
+	.validate = gr_options,
 	.run = gr_run,
 };

@@ -776,16 +776,11 @@ static int nf_tunables_set(struct run_ctx *ctx, char *before)
 	char path[SETTINGS_PATH];
 	int ret;
 
-	settings_path(SET_NUMA_BALANCING, path, sizeof(path));
-	if (settings_text(SET_NUMA_BALANCING, before, 16)) {
-		result_verdict(ctx->res, VERDICT_SKIP, "this kernel has no NUMA balancing (%s absent: CONFIG_NUMA_BALANCING off)",
-			       path);
-		return -ENOENT;
-	}
+	settings_text(SET_NUMA_BALANCING, before, 16);
 	ret = settings_set(SET_NUMA_BALANCING, 0);
 	if (ret) {
-		result_verdict(ctx->res, VERDICT_SKIP, "cannot set %s: %s (needs root)",
-			       path, strerror(-ret));
+		settings_path(SET_NUMA_BALANCING, path, sizeof(path));
+		result_verdict(ctx->res, VERDICT_SKIP, "cannot set %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(nf_tunables); i++) {
@@ -1475,7 +1470,7 @@ stop:
  */
 static void nf_verdict(struct run_ctx *ctx, const struct faultlat *fl)
 {
-	bool one = ctx->topo.nr_nodes < 2;
+	bool one = ctx->topo.nr_nodes < 2;	/* nothing to converge: a skip, said by migrace run */
 	long faults = 0;
 
 	for (int i = 0; i < nf_sh->nr; i++)
@@ -1484,8 +1479,6 @@ static void nf_verdict(struct run_ctx *ctx, const struct faultlat *fl)
 		result_verdict(ctx->res, one ? VERDICT_SKIP : VERDICT_FAIL,
 			       "the workers took no NUMA hinting fault in %.1f s with NUMA balancing on%s",
 			       nf_duration, one ? ": nothing measured (a longer --duration or shorter --scan-delay-ms helps)" : "");
-	if (one)
-		result_verdict(ctx->res, VERDICT_SKIP, "convergence needs >= 2 memory nodes (this machine has 1; runners/vm emulates more); hinting-fault latency and counters were measured");
 }
 
 /* The region placed, the workers planned, the sampler's arrays: 0, or the verdict is set. */
@@ -1618,25 +1611,26 @@ static void nf_balance(struct run_ctx *ctx, const struct nf_plan *p, struct nf_s
 	result_metric(ctx->res, "vmstat", vmstat_delta_json(&v0, &v1, vmstat_numa_names));
 }
 
+/* Base pages need no THP. */
+static void nf_validate(struct run_ctx *ctx, struct needs *needs)
+{
+	nf_plan(&ctx->topo, &nf_p);
+	if (nf_base_pages)
+		needs->what &= ~NEED_THP;
+}
+
 static int nf_run(struct run_ctx *ctx)
 {
 	static struct faultlat fl;
 	static struct nf_sampler smp;
 	struct nf_plan *p = &nf_p;
 	struct region r = { 0 };
-	char mode[32], why[256] = "", bal_before[16] = "";
+	char why[256] = "", bal_before[16] = "";
 	const char *thr_how;
 	uint64_t thr_ns;
 	int pmd0 = -1, pmd1 = -1;
 
-	nf_plan(&ctx->topo, p);
 	result_metric(ctx->res, "layout", json_object_new_string(nf_layouts[p->layout]));
-	region_thp_mode(mode, sizeof(mode));
-	if (!nf_base_pages && (!strcmp(mode, "never") || !strcmp(mode, "absent"))) {
-		result_verdict(ctx->res, VERDICT_SKIP, "transparent huge pages are %s on this kernel (--base-pages measures 4 KiB pages)",
-			       mode);
-		goto out;
-	}
 	/* Mounts (if any) happen now, while the process has one thread. */
 	if (nf_tunables_find(why, sizeof(why)))
 		msg("NUMA balancing scan tunables: %s", why);
@@ -1674,5 +1668,14 @@ const struct scenario scenario_numa_fault = {
 	.name = "numa-fault",
 	.desc = "AutoNUMA on a THP region: hinting-fault latency (kernel- and user-side) and time to converge",
 	.opts = nf_opts,
+	.needs = {
+		.what = NEED_THP | NEED_NUMA_BALANCING | NEED_ROOT | NEED_NODES,
+		.partial = NEED_NODES,		/* one node: hinting faults still happen */
+		.nodes = 2,
+		.nodes_for = "convergence",
+		.measured = "hinting-fault latency and counters are still measured",
+		.thp_hint = "--base-pages measures 4 KiB pages",
+	},
+	.validate = nf_validate,
 	.run = nf_run,
 };

@@ -284,36 +284,6 @@ static void tm_parse(struct tm_run *t)
 	}
 }
 
-/* A machine that cannot do what was asked: the reason, and nothing measured. */
-static int tm_cannot(struct tm_run *t)
-{
-	char mode[32], shmem[64] = "", path[SETTINGS_PATH];
-
-	region_thp_mode(mode, sizeof(mode));
-	if (t->mode[TM_THP] && (!strcmp(mode, "never") || !strcmp(mode, "absent"))) {
-		settings_path(SET_THP_ENABLED, path, sizeof(path));
-		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "transparent huge pages are %s on this kernel (%s); --page-size 4k measures base pages",
-			       mode, path);
-		return 1;
-	}
-	if (t->mode[TM_THP] && opt.shared &&
-	    (settings_text(SET_THP_SHMEM_ENABLED, shmem, sizeof(shmem)) ||
-	     !strcmp(shmem, "never") || !strcmp(shmem, "deny"))) {
-		settings_path(SET_THP_SHMEM_ENABLED, path, sizeof(path));
-		result_verdict(t->ctx->res, VERDICT_SKIP, "--shared needs shmem THP: %s is %s",
-			       path, shmem[0] ? shmem : "absent");
-		return 1;
-	}
-	if (t->nr_nodes < 2) {
-		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "%d memory node: no node pair to migrate between (runners/vm emulates a multi-socket machine)",
-			       t->nr_nodes);
-		return 1;
-	}
-	return 0;
-}
-
 /* AutoNUMA would move pages under the measurement; the knob is restored at exit. */
 static void tm_pause_numa_balancing(struct tm_run *t)
 {
@@ -1089,18 +1059,28 @@ static void tm_print_intro(const struct tm_run *t)
 		printf("thp-migrate: timings are emulated (QEMU TCG), not hardware figures\n");
 }
 
-static int tm_main(struct run_ctx *ctx)
-{
-	struct tm_run *t = calloc(1, sizeof(*t));
+/* One run: its options, set by tm_validate(), and what it measured. */
+static struct tm_run tm_state;
 
-	if (!t)
-		abort();
+/* Base pages alone need no THP; shared THPs need shmem THP. */
+static void tm_validate(struct run_ctx *ctx, struct needs *needs)
+{
+	struct tm_run *t = &tm_state;
+
 	t->ctx = ctx;
 	tm_parse(t);
 	t->batch = opt.batch ? opt.batch : SIZE_MAX;
+	if (!t->mode[TM_THP])
+		needs->what &= ~NEED_THP;
+	else if (opt.shared)
+		needs->what |= NEED_SHMEM_THP;
+}
+
+static int tm_main(struct run_ctx *ctx)
+{
+	struct tm_run *t = &tm_state;
+
 	result_metric(ctx->res, "config", tm_config_json(t));
-	if (tm_cannot(t))
-		goto run_free;
 	tsc_init(&tm_tsc);
 	result_metric(ctx->res, "clock", tsc_to_json(&tm_tsc));
 	tm_sweeper_start();
@@ -1122,9 +1102,7 @@ static int tm_main(struct run_ctx *ctx)
 	if (ctx->topo.emulated)
 		printf("thp-migrate: timings are emulated (QEMU TCG), not hardware figures\n");
 	tm_sweeper_stop();
-run_free:
 	numa_run_on_node(-1);
-	free(t);
 	return 0;
 }
 
@@ -1132,5 +1110,11 @@ const struct scenario scenario_thp_migrate = {
 	.name = "thp-migrate",
 	.desc = "THP migration throughput and latency for every node pair and driver, vs memcpy",
 	.opts = tm_opts,
+	.needs = {
+		.what = NEED_THP | NEED_NODES,
+		.nodes = 2,
+		.thp_hint = "--page-size 4k measures base pages",
+	},
+	.validate = tm_validate,
 	.run = tm_main,
 };

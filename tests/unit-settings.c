@@ -2,15 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fakeroot.h"
 #include "knob.h"
 #include "settings.h"
 #include "tap.h"
@@ -20,73 +19,32 @@
 #define DBG	"/sys/kernel/debug/sched/numa_balancing"
 #define SYSCTL	"/proc/sys/kernel"
 
-static char root[64];
-
-static void put(const char *rel, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s%s", root, rel);
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fprintf(f, "%s\n", text);
-	fclose(f);
-}
-
-static const char *get(const char *rel)
-{
-	static char buf[128];
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s%s", root, rel);
-	return read_text(path, buf, sizeof(buf)) < 0 ? "?" : buf;
-}
-
-static void mkdirs(const char *rel)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s%s", root, rel);
-	for (char *p = path + strlen(root) + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	mkdir(path, 0755);
-}
-
 /* A machine of kernel 6.1's files, khugepaged's max_ptes_none left out. */
 static void machine(void)
 {
-	mkdirs(THP "/khugepaged");
-	mkdirs(DBG);
-	mkdirs(SYSCTL);
-	put(THP "/enabled", "always [madvise] never");
-	put(THP "/defrag", "always defer defer+madvise [madvise] never");
-	put(THP "/shmem_enabled", "always within_size advise [never] deny force");
-	put(THP "/hpage_pmd_size", "2097152");
-	put(THP "/khugepaged/defrag", "1");
-	put(THP "/khugepaged/pages_to_scan", "4096");
-	put(SYSCTL "/numa_balancing", "0");
-	put(DBG "/scan_delay_ms", "1000");
-	put(DBG "/scan_period_min_ms", "1000");
-	put(DBG "/scan_period_max_ms", "60000");
-	put(DBG "/scan_size_mb", "256");
+	fakeroot_mkdirs(THP "/khugepaged");
+	fakeroot_mkdirs(DBG);
+	fakeroot_mkdirs(SYSCTL);
+	fakeroot_put(THP "/enabled", "always [madvise] never");
+	fakeroot_put(THP "/defrag", "always defer defer+madvise [madvise] never");
+	fakeroot_put(THP "/shmem_enabled", "always within_size advise [never] deny force");
+	fakeroot_put(THP "/hpage_pmd_size", "2097152");
+	fakeroot_put(THP "/khugepaged/defrag", "1");
+	fakeroot_put(THP "/khugepaged/pages_to_scan", "4096");
+	fakeroot_put(SYSCTL "/numa_balancing", "0");
+	fakeroot_put(DBG "/scan_delay_ms", "1000");
+	fakeroot_put(DBG "/scan_period_min_ms", "1000");
+	fakeroot_put(DBG "/scan_period_max_ms", "60000");
+	fakeroot_put(DBG "/scan_size_mb", "256");
 }
 
 /* A real choice file shows every word again after a write; a plain file keeps the one written. */
 static bool machine_as_found(void)
 {
 	return settings_get(SET_THP_ENABLED) == THP_MADVISE &&
-	       !strcmp(get(SYSCTL "/numa_balancing"), "0") &&
-	       !strcmp(get(DBG "/scan_delay_ms"), "1000") &&
-	       !strcmp(get(DBG "/scan_size_mb"), "256");
+	       !strcmp(fakeroot_get(SYSCTL "/numa_balancing"), "0") &&
+	       !strcmp(fakeroot_get(DBG "/scan_delay_ms"), "1000") &&
+	       !strcmp(fakeroot_get(DBG "/scan_size_mb"), "256");
 }
 
 static void typed_reads(void)
@@ -101,12 +59,12 @@ static void typed_reads(void)
 	tap_ok(settings_get(SET_KHUGEPAGED_MAX_PTES_NONE) == -ENOENT, "an absent setting is -ENOENT");
 	tap_ok(!settings_text(SET_THP_SHMEM_ENABLED, text, sizeof(text)) && !strcmp(text, "never"),
 	       "text is the chosen word: %s", text);
-	put(THP "/khugepaged/pages_to_scan", "lots");
+	fakeroot_put(THP "/khugepaged/pages_to_scan", "lots");
 	tap_ok(settings_get(SET_KHUGEPAGED_PAGES_TO_SCAN) == -EINVAL, "a value it cannot read is -EINVAL");
-	put(THP "/khugepaged/pages_to_scan", "4096");
+	fakeroot_put(THP "/khugepaged/pages_to_scan", "4096");
 	tap_ok(settings_find(text, sizeof(text)) == 0 &&
 	       !settings_path(SET_NB_SCAN_SIZE_MB, path, sizeof(path)) &&
-	       !strcmp(path + strlen(root), DBG "/scan_size_mb"), "debugfs layout: %s", path);
+	       !strcmp(path + strlen(fakeroot), DBG "/scan_size_mb"), "debugfs layout: %s", path);
 	settings_save(&st);
 	tap_ok(st.v[SET_NUMA_BALANCING] == 0 && st.v[SET_NB_SCAN_PERIOD_MAX_MS] == 60000 &&
 	       st.v[SET_KHUGEPAGED_MAX_PTES_NONE] == SETTING_KEEP, "save reads every setting there is");
@@ -125,8 +83,8 @@ static void push_pop(void)
 	run.v[SET_NB_SCAN_DELAY_MS] = 5;
 	run.v[SET_THP_ENABLED] = THP_ALWAYS;
 	ret = settings_push(&run, NULL);
-	tap_ok(!ret && !strcmp(get(SYSCTL "/numa_balancing"), "1") &&
-	       settings_get(SET_NB_SCAN_DELAY_MS) == 5 && !strcmp(get(THP "/enabled"), "always"),
+	tap_ok(!ret && !strcmp(fakeroot_get(SYSCTL "/numa_balancing"), "1") &&
+	       settings_get(SET_NB_SCAN_DELAY_MS) == 5 && !strcmp(fakeroot_get(THP "/enabled"), "always"),
 	       "push writes what it is given (%d)", ret);
 	settings_keep(&inner);
 	inner.v[SET_NB_SCAN_DELAY_MS] = 7;
@@ -155,21 +113,21 @@ static void procfs_layout(void)
 {
 	char path[256], why[64];
 
-	put(SYSCTL "/numa_balancing_scan_delay_ms", "1000");
-	put(SYSCTL "/numa_balancing_scan_size_mb", "256");
-	settings_set_root(root);
+	fakeroot_put(SYSCTL "/numa_balancing_scan_delay_ms", "1000");
+	fakeroot_put(SYSCTL "/numa_balancing_scan_size_mb", "256");
+	settings_set_root(fakeroot);
 	tap_ok(!settings_find(why, sizeof(why)) &&
 	       !settings_path(SET_NB_SCAN_DELAY_MS, path, sizeof(path)) &&
-	       !strcmp(path + strlen(root), SYSCTL "/numa_balancing_scan_delay_ms"),
+	       !strcmp(path + strlen(fakeroot), SYSCTL "/numa_balancing_scan_delay_ms"),
 	       "procfs layout before Linux 5.13: %s", path);
 	tap_ok(!settings_set(SET_NB_SCAN_SIZE_MB, 4) &&
-	       !strcmp(get(SYSCTL "/numa_balancing_scan_size_mb"), "4") &&
-	       !strcmp(get(DBG "/scan_size_mb"), "256"), "writes go to procfs, not debugfs");
+	       !strcmp(fakeroot_get(SYSCTL "/numa_balancing_scan_size_mb"), "4") &&
+	       !strcmp(fakeroot_get(DBG "/scan_size_mb"), "256"), "writes go to procfs, not debugfs");
 	settings_restore();
-	tap_ok(!strcmp(get(SYSCTL "/numa_balancing_scan_size_mb"), "256"), "and are restored there");
-	unlink(strcat(strcpy(path, root), SYSCTL "/numa_balancing_scan_delay_ms"));
-	unlink(strcat(strcpy(path, root), SYSCTL "/numa_balancing_scan_size_mb"));
-	settings_set_root(root);
+	tap_ok(!strcmp(fakeroot_get(SYSCTL "/numa_balancing_scan_size_mb"), "256"), "and are restored there");
+	unlink(strcat(strcpy(path, fakeroot), SYSCTL "/numa_balancing_scan_delay_ms"));
+	unlink(strcat(strcpy(path, fakeroot), SYSCTL "/numa_balancing_scan_size_mb"));
+	settings_set_root(fakeroot);
 }
 
 /* A child that changes settings, then ends as how says: knob.c's guarantee holds through settings. */
@@ -199,21 +157,14 @@ static void child(int how)
 	waitpid(pid, NULL, 0);
 }
 
-static int rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	static const char *const how[] = { NULL, "normal exit", "SIGSEGV", "SIGTERM" };
 
-	snprintf(root, sizeof(root), "/tmp/migrace-settings.XXXXXX");
-	if (!mkdtemp(root))
+	if (fakeroot_make("settings"))
 		return 1;
 	machine();
-	settings_set_root(root);
+	settings_set_root(fakeroot);
 	typed_reads();
 	push_pop();
 	procfs_layout();
@@ -221,6 +172,6 @@ int main(void)
 		child(i);
 		tap_ok(machine_as_found(), "%s: settings restored", how[i]);
 	}
-	nftw(root, rm, 8, FTW_DEPTH | FTW_PHYS);
+	fakeroot_remove();
 	return tap_done();
 }

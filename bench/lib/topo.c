@@ -60,6 +60,17 @@ bool topo_node_has_cpus(int node)
 	return topo_first_cpu(node) >= 0;
 }
 
+/* The memory nodes with CPUs, ascending, into nodes (room for TOPO_MAX_NODES); how many. */
+int topo_cpu_nodes(const struct topo *t, int *nodes)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->nr_nodes; i++)
+		if (topo_node_has_cpus(t->nodes[i]))
+			nodes[n++] = t->nodes[i];
+	return n;
+}
+
 int topo_first_cpu(int node)
 {
 	struct bitmask *cpus;

@@ -20,6 +20,7 @@ struct topo {
 int topo_init(struct topo *t);
 int topo_distance(int a, int b);
 bool topo_node_has_cpus(int node);
+int topo_cpu_nodes(const struct topo *t, int *nodes);
 long long topo_node_free(int node);
 int topo_first_cpu(int node);
 int topo_index(const struct topo *t, int node);
