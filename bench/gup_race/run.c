@@ -282,7 +282,7 @@ static int gr_alloc(struct run_ctx *ctx)
 		hist_init(&gr.m[i].lat_moved);
 		hist_init(&gr.m[i].lat_refused);
 	}
-	gr.nr_cpu_nodes = topo_cpu_nodes(&ctx->topo, gr.cpu_nodes);
+	gr.nr_cpu_nodes = topo_cpu_nodes(&ctx->topo, NULL, gr.cpu_nodes);
 	if ((gr.driver & GR_AUTONUMA) && gr.nr_cpu_nodes >= 2)
 		gr.nr_hoppers = gr.groups;
 	gr.h = calloc(MAX(gr.nr_hoppers, 1), sizeof(*gr.h));

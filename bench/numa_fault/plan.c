@@ -64,27 +64,6 @@ void nf_put(json_object *o, const char *key, long long v)
 /* The CPUs migrace may use, as it started: the helpers' pinning changes ours later. */
 cpu_set_t nf_allowed;
 
-static int nf_node_cpus(int node, int *cpus, int max)
-{
-	const cpu_set_t *allowed = &nf_allowed;
-	struct bitmask *bm;
-	int n = 0;
-
-	if (numa_available() < 0) {
-		for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-			if (CPU_ISSET(c, allowed))
-				cpus[n++] = c;
-		return n;
-	}
-	bm = numa_allocate_cpumask();
-	if (!numa_node_to_cpus(node, bm))
-		for (unsigned int c = 0; c < bm->size && c < CPU_SETSIZE && n < max; c++)
-			if (numa_bitmask_isbitset(bm, c) && CPU_ISSET(c, allowed))
-				cpus[n++] = c;
-	numa_free_cpumask(bm);
-	return n;
-}
-
 /* The node with CPUs farthest from node (itself only when there is no other). */
 static int nf_farthest(const struct topo *t, int node)
 {
@@ -93,22 +72,12 @@ static int nf_farthest(const struct topo *t, int node)
 	for (int i = 0; i < t->nr_nodes; i++) {
 		int n = t->nodes[i], d = n == node ? 0 : topo_distance(node, n);
 
-		if (nf_node_cpus(n, &cpu, 1) && d > bestd) {
+		if (topo_node_cpus(n, &nf_allowed, &cpu, 1) && d > bestd) {
 			best = n;
 			bestd = d;
 		}
 	}
 	return best;
-}
-
-static int nf_cpu_nodes(const struct topo *t, int *nodes)
-{
-	int n = 0, cpu;
-
-	for (int i = 0; i < t->nr_nodes; i++)
-		if (nf_node_cpus(t->nodes[i], &cpu, 1))
-			nodes[n++] = t->nodes[i];
-	return n;
 }
 
 /* Options into a plan; bad input ends here, before any tunable changes. */
@@ -120,7 +89,7 @@ void nf_plan(const struct topo *t, struct nf_plan *p)
 	memset(p, 0, sizeof(*p));
 	if (sched_getaffinity(0, sizeof(nf_allowed), &nf_allowed))
 		usage_error("sched_getaffinity: %s", strerror(errno));
-	ncn = nf_cpu_nodes(t, nodes);
+	ncn = topo_cpu_nodes(t, &nf_allowed, nodes);
 	p->layout = nf_opt.layout;
 	p->method = nf_opt.method;
 	if (!ncn)
@@ -129,7 +98,7 @@ void nf_plan(const struct topo *t, struct nf_plan *p)
 	if (topo_index(t, p->home) < 0)
 		usage_error("--home-node %d is not a node with memory", nf_opt.home);
 	p->wnode[0] = nf_opt.worker_node >= 0 ? nf_opt.worker_node : nf_farthest(t, p->home);
-	if (!nf_node_cpus(p->wnode[0], cpus, 1))
+	if (!topo_node_cpus(p->wnode[0], &nf_allowed, cpus, 1))
 		usage_error("--worker-node %d has no CPU this process may run on", p->wnode[0]);
 	if (nf_opt.access_bytes & (nf_opt.access_bytes - 1) || nf_opt.access_bytes > thp)
 		usage_error("--access-bytes %llu is not a power of two of at most %zu",
@@ -153,7 +122,8 @@ void nf_plan(const struct topo *t, struct nf_plan *p)
 	switch (p->layout) {
 	case NF_REMOTE:
 	case NF_INTERLEAVED:
-		p->nr_workers = nf_opt.threads ? nf_opt.threads : nf_node_cpus(p->wnode[0], cpus, CPU_SETSIZE);
+		p->nr_workers = nf_opt.threads ? nf_opt.threads :
+				topo_node_cpus(p->wnode[0], &nf_allowed, cpus, CPU_SETSIZE);
 		break;
 	case NF_PRIVATE:
 		p->nr_workers = nf_opt.threads ? nf_opt.threads : ncn;
@@ -186,7 +156,7 @@ void nf_plan(const struct topo *t, struct nf_plan *p)
 /* Who runs where and reads what; also resets every worker's counters. */
 void nf_assign(const struct topo *t, const struct nf_plan *p, const struct region *r)
 {
-	int nodes[TOPO_MAX_NODES], ncn = nf_cpu_nodes(t, nodes), cpus[CPU_SETSIZE];
+	int nodes[TOPO_MAX_NODES], ncn = topo_cpu_nodes(t, &nf_allowed, nodes), cpus[CPU_SETSIZE];
 	size_t thps = r->size / r->thp_size, per = thps / p->nr_workers;
 
 	for (int i = 0; i < p->nr_workers; i++) {
@@ -204,7 +174,7 @@ void nf_assign(const struct topo *t, const struct nf_plan *p, const struct regio
 			w->node = p->wnode[w->proc];
 			k = i % p->per_proc;
 		}
-		n = nf_node_cpus(w->node, cpus, CPU_SETSIZE);
+		n = topo_node_cpus(w->node, &nf_allowed, cpus, CPU_SETSIZE);
 		w->cpu = cpus[k % n];
 		/* numa01's threads all share everything; the others own a slice each. */
 		w->off = p->layout == NF_SHARED ? 0 : i * per * r->thp_size;
