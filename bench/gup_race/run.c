@@ -189,6 +189,7 @@ static bool gr_join_watch(pthread_t t, pid_t tid, const char *who, const char *s
 		struct timespec ts;
 		json_object *o;
 		char stack[2048], path[64];
+		uint64_t t0, t1;
 		double idle;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -199,7 +200,10 @@ static bool gr_join_watch(pthread_t t, pid_t tid, const char *who, const char *s
 		}
 		if (!pthread_timedjoin_np(t, NULL, &ts))
 			return true;
-		idle = (now_ns() - __atomic_load_n(since, __ATOMIC_RELAXED)) / 1e9;
+		/* since first: a step that begins after now_ns() would wrap the difference */
+		t0 = __atomic_load_n(since, __ATOMIC_RELAXED);
+		t1 = now_ns();
+		idle = t1 > t0 ? (t1 - t0) / 1e9 : 0;
 		if (idle < gr_opt.hang_s)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", (int)tid);
