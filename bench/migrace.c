@@ -65,12 +65,18 @@ static const struct scenario *scenario_find(const char *name)
 
 static int cmd_list(void)
 {
+	struct topo t;
+	char why[512];
+
+	topo_init(&t);
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
 		const struct scenario *s = scenarios[i];
 
 		printf("%-14s %s\n", s->name, s->desc);
 		if (!s->run)
 			printf("%-14s   (not available: %s)\n", "", s->unimplemented);
+		else if (needs_unmet(&s->needs, &t, why, sizeof(why)))
+			printf("%-14s   (skips here: %s)\n", "", why);
 	}
 	return EXIT_PASS;
 }
@@ -137,6 +143,25 @@ static void run_counters(struct run_ctx *ctx)
 	json_object_object_add(ctx->res->root, "counters", c);
 }
 
+/*
+ * A need that is not met skips the scenario, in this one place. When what
+ * is missing still leaves something to measure, it runs, then skips.
+ */
+static void run_scenario(const struct scenario *s, struct run_ctx *ctx)
+{
+	struct needs needs = s->needs;
+	unsigned int unmet;
+	char why[512];
+
+	if (s->validate)
+		s->validate(ctx, &needs);
+	unmet = needs_unmet(&needs, &ctx->topo, why, sizeof(why));
+	if (!(unmet & ~needs.partial))
+		s->run(ctx);
+	if (unmet)
+		result_verdict(ctx->res, VERDICT_SKIP, "%s", why);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct scenario *s;
@@ -165,7 +190,7 @@ static int cmd_run(int argc, char **argv)
 	klog_open(&ctx.klog);
 	counters_start(&ctx.topo);
 	counters_phase_begin("run");
-	s->run(&ctx);
+	run_scenario(s, &ctx);
 	counters_phase_end("run");
 	run_counters(&ctx);
 	knob_restore_all();

@@ -3,6 +3,7 @@
 #define MIGRACE_SCENARIO_H
 
 #include "klog.h"
+#include "needs.h"
 #include "opt.h"
 #include "result.h"
 #include "topo.h"
@@ -18,6 +19,12 @@ struct scenario {
 	const char *name;
 	const char *desc;
 	const struct opt *opts;		/* NULL-terminated, or NULL */
+	struct needs needs;		/* of the machine, with the default options */
+	/*
+	 * Options checked (bad input exits 2, before anything changes) and
+	 * needs narrowed to what they ask; NULL: nothing to check.
+	 */
+	void (*validate)(struct run_ctx *ctx, struct needs *needs);
 	int (*run)(struct run_ctx *ctx);	/* records its verdict in ctx->res */
 	const char *unimplemented;	/* why run is NULL: compiled out, not yet written */
 };

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knob.h"
 #include "region.h"
 #include "scenario.h"
+#include "settings.h"
 #include "stamp.h"
 #include "util.h"
 #include "vmstat.h"
@@ -108,6 +108,14 @@ static json_object *smoke_hop(struct run_ctx *ctx, struct region *r, int src, in
 	return hop;
 }
 
+static void smoke_validate(struct run_ctx *ctx, struct needs *needs)
+{
+	(void)ctx, (void)needs;
+	if (smoke_size % region_thp_size())
+		usage_error("--size %llu is not a multiple of the THP size %zu",
+			    (unsigned long long)smoke_size, region_thp_size());
+}
+
 static int smoke_run(struct run_ctx *ctx)
 {
 	struct topo *t = &ctx->topo;
@@ -116,18 +124,10 @@ static int smoke_run(struct run_ctx *ctx)
 	char mode[32];
 	int ret, pmd, home = t->nodes[0];
 
-	if (smoke_size % region_thp_size())
-		usage_error("--size %llu is not a multiple of the THP size %zu",
-			    (unsigned long long)smoke_size, region_thp_size());
 	result_metric(ctx->res, "hops", hops);
 	region_thp_mode(mode, sizeof(mode));
-	if (!strcmp(mode, "never") || !strcmp(mode, "absent")) {
-		result_verdict(ctx->res, VERDICT_SKIP, "transparent huge pages are %s on this kernel", mode);
-		return 0;
-	}
 	/* AutoNUMA would move the region back between our move and our check. */
-	if (read_ll("/proc/sys/kernel/numa_balancing", 0) > 0 &&
-	    knob_set("/proc/sys/kernel/numa_balancing", "0"))
+	if (settings_get(SET_NUMA_BALANCING) > 0 && settings_set(SET_NUMA_BALANCING, 0))
 		msg("cannot pause NUMA balancing (not root?): pages may move under the check");
 
 	ret = region_alloc(&r, smoke_size, 0, home);
@@ -148,13 +148,9 @@ static int smoke_run(struct run_ctx *ctx)
 			       pmd, r.nr_pages);
 		goto region_free;
 	}
-	if (t->nr_nodes < 2) {
-		result_verdict(ctx->res, VERDICT_SKIP, "%d memory node: nothing to migrate to (runners/vm emulates a multi-socket machine)",
-			       t->nr_nodes);
-		goto region_free;
-	}
-	printf("  %4s -> %-4s %6s  %10s  %9s  %9s  %s\n", "src", "dst", "dist", "ms",
-	       "misplaced", "pmd", "data");
+	if (t->nr_nodes > 1)
+		printf("  %4s -> %-4s %6s  %10s  %9s  %9s  %s\n", "src", "dst", "dist", "ms",
+		       "misplaced", "pmd", "data");
 	for (int i = 1; i < t->nr_nodes; i++)
 		json_object_array_add(hops, smoke_hop(ctx, &r, t->nodes[i - 1], t->nodes[i]));
 	if (t->emulated)
@@ -168,5 +164,12 @@ const struct scenario scenario_smoke = {
 	.name = "smoke",
 	.desc = "a THP region, proven PMD-mapped, moved whole with move_pages to every other node, data checked",
 	.opts = smoke_opts,
+	.needs = {
+		.what = NEED_THP | NEED_NODES,
+		.partial = NEED_NODES,		/* one node: the THPs are still proven PMD-mapped */
+		.nodes = 2,
+		.measured = "the THPs are still proven PMD-mapped",
+	},
+	.validate = smoke_validate,
 	.run = smoke_run,
 };

@@ -14,17 +14,16 @@
 #include <sys/wait.h>
 
 #include "hist.h"
-#include "knob.h"
 #include "membw.h"
 #include "region.h"
 #include "scenario.h"
+#include "settings.h"
 #include "stamp.h"
 #include "tsc.h"
 #include "util.h"
 #include "vmstat.h"
 
 #define TM_BLOCK		4096	/* stamp block: one per base page */
-#define TM_NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 #define TM_MEMCPY_REPS		5	/* timed copies per pair, the median taken */
 
 enum tm_driver { TM_MOVE_PAGES, TM_MBIND, TM_MIGRATE_PAGES, TM_DRIVERS };
@@ -35,7 +34,10 @@ static const char *const tm_driver_name[TM_DRIVERS] = {
 	"move_pages", "mbind", "migrate_pages",
 };
 static const char *const tm_mode_name[TM_MODES] = { "thp", "4k" };
-static const char *const tm_cpu_name[] = { "src", "dst", "any" };
+static const char *const tm_cpu_name[] = { "src", "dst", "any", NULL };
+/* The words of --page-size and --driver: index TM_MODES and TM_DRIVERS mean every one. */
+static const char *const tm_page_sizes[] = { "thp", "4k", "both", NULL };
+static const char *const tm_drivers[] = { "move_pages", "mbind", "migrate_pages", "all", NULL };
 
 /* The kernel's account of one move, as /proc/vmstat deltas. */
 enum tm_counter {
@@ -135,9 +137,9 @@ static void tm_sweep(void)
 
 static struct {
 	uint64_t size, batch, verify_max, memcpy_size;
-	int reps, warmup;
+	int reps, warmup, page_size, driver, cpu;
 	bool shared;
-	const char *page_size, *driver, *nodes, *cpu;
+	const char *nodes;
 } opt;
 
 static const struct opt tm_opts[] = {
@@ -146,9 +148,11 @@ static const struct opt tm_opts[] = {
 	  1, 1ull << 50 },
 	{ "shared", OPT_BOOL, &opt.shared, NULL,
 	  "shared anonymous memory (shmem THP) instead of private" },
-	{ "page-size", OPT_STR, &opt.page_size, "thp",
-	  "thp, 4k (base pages: MADV_NOHUGEPAGE) or both (and their throughput ratio)" },
-	{ "driver", OPT_STR, &opt.driver, "all", "move_pages, mbind, migrate_pages or all" },
+	{ "page-size", OPT_ENUM, &opt.page_size, "thp",
+	  "thp, 4k (base pages: MADV_NOHUGEPAGE) or both (and their throughput ratio)",
+	  .choices = tm_page_sizes },
+	{ "driver", OPT_ENUM, &opt.driver, "all", "move_pages, mbind, migrate_pages or all",
+	  .choices = tm_drivers },
 	{ "batch", OPT_U64, &opt.batch, "0",
 	  "pages per move_pages call; 0: the whole region in one call", 0, 1ull << 40 },
 	{ "reps", OPT_INT, &opt.reps, "5", "measured moves per ordered node pair and driver",
@@ -157,8 +161,9 @@ static const struct opt tm_opts[] = {
 	  0, 1000 },
 	{ "nodes", OPT_STR, &opt.nodes, NULL,
 	  "nodes whose ordered pairs are measured, as numactl takes them (0,1 or 0-3) [all memory nodes]" },
-	{ "cpu", OPT_STR, &opt.cpu, "src",
-	  "where the migrating thread runs: src, dst (that node's CPUs) or any" },
+	{ "cpu", OPT_ENUM, &opt.cpu, "src",
+	  "where the migrating thread runs: src, dst (that node's CPUs) or any",
+	  .choices = tm_cpu_name },
 	{ "verify-max", OPT_SIZE, &opt.verify_max, "64M",
 	  "bytes checked after each move; beyond it pages are sampled, in rotation",
 	  4096, 1ull << 50 },
@@ -234,19 +239,6 @@ struct tm_io {
 	struct bitmask *from, *to;
 };
 
-static int tm_pick(const char *what, const char *val, const char *const *names, int n)
-{
-	char choices[128] = "";
-
-	for (int i = 0; i < n; i++) {
-		if (!strcmp(val, names[i]))
-			return i;
-		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s%s",
-			 i ? ", " : "", names[i]);
-	}
-	usage_error("--%s: '%s' is not one of %s", what, val, choices);
-}
-
 static size_t tm_page_bytes(enum tm_mode m)
 {
 	return m == TM_THP ? region_thp_size() : 4096;
@@ -260,17 +252,13 @@ static int tm_flags(enum tm_mode m)
 /* Bad input ends the run here, before any tunable is touched. */
 static void tm_parse(struct tm_run *t)
 {
-	static const char *const page_sizes[] = { "thp", "4k", "both" };
-	static const char *const drivers[] = { "move_pages", "mbind", "migrate_pages", "all" };
-	int ps = tm_pick("page-size", opt.page_size, page_sizes, 3);
-	int drv = tm_pick("driver", opt.driver, drivers, 4);
 	char err[256], sz[32];
 
-	t->cpu = tm_pick("cpu", opt.cpu, tm_cpu_name, 3);
-	t->mode[TM_THP] = ps != TM_BASE;
-	t->mode[TM_BASE] = ps != TM_THP;
+	t->cpu = opt.cpu;
+	t->mode[TM_THP] = opt.page_size != TM_BASE;
+	t->mode[TM_BASE] = opt.page_size != TM_THP;
 	for (int d = 0; d < TM_DRIVERS; d++)
-		t->driver[d] = drv == d || drv == TM_DRIVERS;
+		t->driver[d] = opt.driver == d || opt.driver == TM_DRIVERS;
 	fmt_size(sz, sizeof(sz), opt.size);
 	for (int m = 0; m < TM_MODES; m++)
 		if (t->mode[m] && opt.size % tm_page_bytes(m))
@@ -296,44 +284,15 @@ static void tm_parse(struct tm_run *t)
 	}
 }
 
-/* A machine that cannot do what was asked: the reason, and nothing measured. */
-static int tm_cannot(struct tm_run *t)
-{
-	char mode[32], shmem[64];
-
-	region_thp_mode(mode, sizeof(mode));
-	if (t->mode[TM_THP] && (!strcmp(mode, "never") || !strcmp(mode, "absent"))) {
-		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "transparent huge pages are %s on this kernel (/sys/kernel/mm/transparent_hugepage/enabled); --page-size 4k measures base pages",
-			       mode);
-		return 1;
-	}
-	if (t->mode[TM_THP] && opt.shared &&
-	    (knob_get("/sys/kernel/mm/transparent_hugepage/shmem_enabled", shmem, sizeof(shmem)) ||
-	     !strcmp(shmem, "never") || !strcmp(shmem, "deny"))) {
-		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "--shared needs shmem THP: /sys/kernel/mm/transparent_hugepage/shmem_enabled is %s",
-			       shmem[0] ? shmem : "absent");
-		return 1;
-	}
-	if (t->nr_nodes < 2) {
-		result_verdict(t->ctx->res, VERDICT_SKIP,
-			       "%d memory node: no node pair to migrate between (runners/vm emulates a multi-socket machine)",
-			       t->nr_nodes);
-		return 1;
-	}
-	return 0;
-}
-
 /* AutoNUMA would move pages under the measurement; the knob is restored at exit. */
 static void tm_pause_numa_balancing(struct tm_run *t)
 {
 	json_object *nb = json_object_new_object();
-	long long was = read_ll(TM_NUMA_BALANCING, -1);
+	long long was = settings_get(SET_NUMA_BALANCING);
 	int ret = 0;
 
 	if (was > 0)
-		ret = knob_set(TM_NUMA_BALANCING, "0");
+		ret = settings_set(SET_NUMA_BALANCING, 0);
 	json_object_object_add(nb, "before", was < 0 ? NULL : json_object_new_int64(was));
 	json_object_object_add(nb, "paused_for_run", json_object_new_boolean(was > 0 && !ret));
 	if (ret) {
@@ -1100,18 +1059,28 @@ static void tm_print_intro(const struct tm_run *t)
 		printf("thp-migrate: timings are emulated (QEMU TCG), not hardware figures\n");
 }
 
-static int tm_main(struct run_ctx *ctx)
-{
-	struct tm_run *t = calloc(1, sizeof(*t));
+/* One run: its options, set by tm_validate(), and what it measured. */
+static struct tm_run tm_state;
 
-	if (!t)
-		abort();
+/* Base pages alone need no THP; shared THPs need shmem THP. */
+static void tm_validate(struct run_ctx *ctx, struct needs *needs)
+{
+	struct tm_run *t = &tm_state;
+
 	t->ctx = ctx;
 	tm_parse(t);
 	t->batch = opt.batch ? opt.batch : SIZE_MAX;
+	if (!t->mode[TM_THP])
+		needs->what &= ~NEED_THP;
+	else if (opt.shared)
+		needs->what |= NEED_SHMEM_THP;
+}
+
+static int tm_main(struct run_ctx *ctx)
+{
+	struct tm_run *t = &tm_state;
+
 	result_metric(ctx->res, "config", tm_config_json(t));
-	if (tm_cannot(t))
-		goto run_free;
 	tsc_init(&tm_tsc);
 	result_metric(ctx->res, "clock", tsc_to_json(&tm_tsc));
 	tm_sweeper_start();
@@ -1133,9 +1102,7 @@ static int tm_main(struct run_ctx *ctx)
 	if (ctx->topo.emulated)
 		printf("thp-migrate: timings are emulated (QEMU TCG), not hardware figures\n");
 	tm_sweeper_stop();
-run_free:
 	numa_run_on_node(-1);
-	free(t);
 	return 0;
 }
 
@@ -1143,5 +1110,11 @@ const struct scenario scenario_thp_migrate = {
 	.name = "thp-migrate",
 	.desc = "THP migration throughput and latency for every node pair and driver, vs memcpy",
 	.opts = tm_opts,
+	.needs = {
+		.what = NEED_THP | NEED_NODES,
+		.nodes = 2,
+		.thp_hint = "--page-size 4k measures base pages",
+	},
+	.validate = tm_validate,
 	.run = tm_main,
 };

@@ -23,7 +23,7 @@ static const char *const faultlat_ev[FAULTLAT_NR_FUNCS][2] = {
 	[FAULTLAT_PTE] = { "pte_in", "pte_out" },
 };
 
-static const char *const faultlat_method_names[] = {
+const char *const faultlat_method_names[FAULTLAT_NR_METHODS + 1] = {
 	[FAULTLAT_AUTO] = "auto",
 	[FAULTLAT_GRAPH] = "function_graph",
 	[FAULTLAT_KPROBE] = "kprobe",
@@ -31,16 +31,6 @@ static const char *const faultlat_method_names[] = {
 };
 
 #define FAULTLAT_MIGRATE_EVENT	"mm_migrate_pages"
-
-int faultlat_method_parse(const char *s, enum faultlat_method *m)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(faultlat_method_names); i++)
-		if (!strcmp(s, faultlat_method_names[i])) {
-			*m = i;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 static int faultlat_func_of(const char *name)
 {

@@ -15,7 +15,11 @@ enum faultlat_method {
 	FAULTLAT_GRAPH,		/* tracefs function_graph: durations measured by the kernel */
 	FAULTLAT_KPROBE,	/* kprobe + kretprobe events, timestamps paired per task */
 	FAULTLAT_OFF,
+	FAULTLAT_NR_METHODS
 };
+
+/* By method, NULL-terminated: the words of an OPT_ENUM option. */
+extern const char *const faultlat_method_names[FAULTLAT_NR_METHODS + 1];
 
 enum faultlat_func { FAULTLAT_PMD, FAULTLAT_PTE, FAULTLAT_NR_FUNCS };
 
@@ -56,7 +60,6 @@ struct faultlat {
 
 extern const char *const faultlat_func_names[FAULTLAT_NR_FUNCS];
 
-int faultlat_method_parse(const char *s, enum faultlat_method *m);
 int faultlat_start(struct faultlat *f, enum faultlat_method m, double tsc_ns_per_tick,
 		   faultlat_match_fn ours, void *arg);
 void faultlat_stop(struct faultlat *f);

@@ -16,7 +16,24 @@ static const char *const type_arg[] = {
 	[OPT_SIZE] = " SIZE",
 	[OPT_DOUBLE] = " X",
 	[OPT_STR] = " STR",
+	[OPT_ENUM] = " WORD",
 };
+
+/* The index of val in the option's choices; a word it does not take ends the process. */
+static int opt_choice(const struct opt *o, const char *val)
+{
+	char list[256] = "";
+	size_t n = 0;
+
+	for (int i = 0; o->choices[i]; i++) {
+		if (!strcmp(val, o->choices[i]))
+			return i;
+		if (n < sizeof(list))
+			n += snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+				      o->choices[i]);
+	}
+	usage_error("--%s: '%s' is not one of %s", o->name, val, list);
+}
 
 static void opt_set(const struct opt *o, const char *val)
 {
@@ -30,6 +47,9 @@ static void opt_set(const struct opt *o, const char *val)
 		return;
 	case OPT_STR:
 		*(const char **)o->dest = val;
+		return;
+	case OPT_ENUM:
+		*(int *)o->dest = opt_choice(o, val);
 		return;
 	case OPT_SIZE:
 		if (parse_size(val, &u))

@@ -12,6 +12,7 @@ enum opt_type {
 	OPT_SIZE,	/* uint64_t bytes, "2M" */
 	OPT_DOUBLE,	/* double */
 	OPT_STR,	/* const char * */
+	OPT_ENUM,	/* int: the index of the value in choices */
 };
 
 struct opt {
@@ -21,6 +22,7 @@ struct opt {
 	const char *def;	/* default, as it would be typed; NULL: none */
 	const char *help;
 	double min, max;	/* checked when max > min */
+	const char *const *choices;	/* OPT_ENUM: the words it takes, NULL-terminated */
 };
 
 /*

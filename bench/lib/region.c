@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "region.h"
+#include "settings.h"
 #include "util.h"
 
 #define KPF_COMPOUND_HEAD	15
@@ -21,7 +22,7 @@
 
 size_t region_thp_size(void)
 {
-	long long v = read_ll("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", -1);
+	long long v = settings_get(SET_THP_PMD_SIZE);
 
 	return v > 0 ? (size_t)v : 2u << 20;
 }
@@ -29,13 +30,9 @@ size_t region_thp_size(void)
 /* "always", "madvise", "never", or "absent" when the kernel has no THP. */
 const char *region_thp_mode(char *buf, size_t len)
 {
-	char raw[128];
-
-	if (read_text("/sys/kernel/mm/transparent_hugepage/enabled", raw, sizeof(raw)) < 0) {
+	if (settings_text(SET_THP_ENABLED, buf, len))
 		snprintf(buf, len, "absent");
-		return buf;
-	}
-	return bracketed(raw, buf, len);
+	return buf;
 }
 
 /*

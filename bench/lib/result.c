@@ -13,6 +13,7 @@
 #include "known.h"
 #include "region.h"
 #include "result.h"
+#include "settings.h"
 #include "util.h"
 
 const char *verdict_name(enum verdict v)
@@ -20,14 +21,22 @@ const char *verdict_name(enum verdict v)
 	return v == VERDICT_PASS ? "pass" : v == VERDICT_SKIP ? "skip" : "fail";
 }
 
-static void add_file(json_object *o, const char *key, const char *path, bool choice)
+static void add_file(json_object *o, const char *key, const char *path)
 {
-	char raw[512], buf[512];
+	char raw[512];
 
 	if (read_text(path, raw, sizeof(raw)) < 0)
 		return;
-	json_object_object_add(o, key,
-		json_object_new_string(choice ? bracketed(raw, buf, sizeof(buf)) : raw));
+	json_object_object_add(o, key, json_object_new_string(raw));
+}
+
+/* As the kernel shows it (the chosen word of a choice); absent settings are left out. */
+static void add_setting(json_object *o, const char *key, enum setting s)
+{
+	char buf[512];
+
+	if (!settings_text(s, buf, sizeof(buf)))
+		json_object_object_add(o, key, json_object_new_string(buf));
 }
 
 /* CPU model and microcode revision of the first CPU, from /proc/cpuinfo. */
@@ -73,9 +82,9 @@ json_object *result_provenance(const struct topo *t)
 	json_object_object_add(p, "kernel_version", json_object_new_string(u.version));
 	json_object_object_add(p, "machine", json_object_new_string(u.machine));
 	json_object_object_add(p, "hostname", json_object_new_string(u.nodename));
-	add_file(p, "kernel_cmdline", "/proc/cmdline", false);
+	add_file(p, "kernel_cmdline", "/proc/cmdline");
 	add_file(p, "clocksource",
-		 "/sys/devices/system/clocksource/clocksource0/current_clocksource", false);
+		 "/sys/devices/system/clocksource/clocksource0/current_clocksource");
 	add_cpu(p);
 	json_object_object_add(p, "topology", topo_to_json(t));
 
@@ -85,17 +94,15 @@ json_object *result_provenance(const struct topo *t)
 	timing = t->emulated ? "emulated" : t->hypervisor[0] ? "virtualized" : "hardware";
 	json_object_object_add(p, "timings", json_object_new_string(timing));
 
-	add_file(thp, "enabled", "/sys/kernel/mm/transparent_hugepage/enabled", true);
-	add_file(thp, "defrag", "/sys/kernel/mm/transparent_hugepage/defrag", true);
-	add_file(thp, "shmem_enabled", "/sys/kernel/mm/transparent_hugepage/shmem_enabled", true);
+	add_setting(thp, "enabled", SET_THP_ENABLED);
+	add_setting(thp, "defrag", SET_THP_DEFRAG);
+	add_setting(thp, "shmem_enabled", SET_THP_SHMEM_ENABLED);
 	json_object_object_add(thp, "pmd_size", json_object_new_int64(region_thp_size()));
 	json_object_object_add(p, "thp", thp);
 
-	add_file(nb, "enabled", "/proc/sys/kernel/numa_balancing", false);
-	add_file(nb, "scan_delay_ms", "/sys/kernel/debug/sched/numa_balancing/scan_delay_ms", false);
-	add_file(nb, "scan_period_min_ms", "/sys/kernel/debug/sched/numa_balancing/scan_period_min_ms", false);
-	add_file(nb, "scan_period_max_ms", "/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms", false);
-	add_file(nb, "scan_size_mb", "/sys/kernel/debug/sched/numa_balancing/scan_size_mb", false);
+	add_setting(nb, "enabled", SET_NUMA_BALANCING);
+	for (enum setting s = SET_NB_SCAN_DELAY_MS; s <= SET_NB_SCAN_SIZE_MB; s++)
+		add_setting(nb, settings_name(s), s);
 	json_object_object_add(p, "numa_balancing", nb);
 	return p;
 }

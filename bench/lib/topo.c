@@ -60,6 +60,41 @@ bool topo_node_has_cpus(int node)
 	return topo_first_cpu(node) >= 0;
 }
 
+/*
+ * Up to max CPUs of node that are in allowed (NULL: every CPU), ascending;
+ * how many. Without NUMA every CPU is on the one node.
+ */
+int topo_node_cpus(int node, const cpu_set_t *allowed, int *cpus, int max)
+{
+	struct bitmask *bm;
+	int n = 0;
+
+	if (numa_available() < 0) {
+		for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+			if (allowed ? CPU_ISSET(c, allowed) : c < sysconf(_SC_NPROCESSORS_CONF))
+				cpus[n++] = c;
+		return n;
+	}
+	bm = numa_allocate_cpumask();
+	if (!numa_node_to_cpus(node, bm))
+		for (unsigned int c = 0; c < bm->size && c < CPU_SETSIZE && n < max; c++)
+			if (numa_bitmask_isbitset(bm, c) && (!allowed || CPU_ISSET(c, allowed)))
+				cpus[n++] = c;
+	numa_free_cpumask(bm);
+	return n;
+}
+
+/* The memory nodes with CPUs in allowed (NULL: any), ascending, into nodes; how many. */
+int topo_cpu_nodes(const struct topo *t, const cpu_set_t *allowed, int *nodes)
+{
+	int n = 0, cpu;
+
+	for (int i = 0; i < t->nr_nodes; i++)
+		if (topo_node_cpus(t->nodes[i], allowed, &cpu, 1))
+			nodes[n++] = t->nodes[i];
+	return n;
+}
+
 int topo_first_cpu(int node)
 {
 	struct bitmask *cpus;

@@ -2,6 +2,7 @@
 #ifndef MIGRACE_TOPO_H
 #define MIGRACE_TOPO_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
@@ -20,6 +21,8 @@ struct topo {
 int topo_init(struct topo *t);
 int topo_distance(int a, int b);
 bool topo_node_has_cpus(int node);
+int topo_node_cpus(int node, const cpu_set_t *allowed, int *cpus, int max);
+int topo_cpu_nodes(const struct topo *t, const cpu_set_t *allowed, int *nodes);
 long long topo_node_free(int node);
 int topo_first_cpu(int node);
 int topo_index(const struct topo *t, int node);

@@ -13,7 +13,7 @@
 
 #include "walk.h"
 
-static const char *const walk_names[WALK_NR] = {
+const char *const walk_names[WALK_NR + 1] = {
 	[WALK_MPROTECT] = "mprotect",
 	[WALK_UFFD_WP] = "uffd-wp",
 };

@@ -19,6 +19,9 @@ struct walk {
 	int uffd;		/* WALK_UFFD_WP: registered for write-protect on the range */
 };
 
+/* By kind, NULL-terminated: the words of an OPT_ENUM option. */
+extern const char *const walk_names[WALK_NR + 1];
+
 /* The kind named by s, or -1. */
 int walk_parse(const char *s);
 const char *walk_name(enum walk_kind kind);

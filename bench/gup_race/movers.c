@@ -1,0 +1,272 @@
+/* movers.c - movers, hoppers and walkers: what migrates the THPs and walks their page tables. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <numa.h>
+#include <numaif.h>
+#include <unistd.h>
+
+#include "gup_race.h"
+
+/* ---- the autonuma driver ---- */
+
+/*
+ * The pinners sharing a set of THPs and a hopper touching them all live on
+ * one node, and move to the next together: the THPs' NUMA hinting faults
+ * then come from one node after another (passing the two-fault filter),
+ * and NUMA balancing migrates them from one thread's fault while the
+ * others pin them.
+ */
+static int gr_group_node(int group)
+{
+	int step = __atomic_load_n(&gr.h[group].step, __ATOMIC_RELAXED);
+
+	return gr.cpu_nodes[(group + step) % gr.nr_cpu_nodes];
+}
+
+/* Moves the calling thread to its group's node when that changed; 1 if it moved. */
+int gr_follow(int group, int *bound)
+{
+	int node;
+
+	if (!gr.nr_hoppers || gr_phase() != GR_RACE)
+		return 0;
+	node = gr_group_node(group);
+	if (node == *bound)
+		return 0;
+	*bound = node;
+	return !numa_run_on_node(node);
+}
+
+/* True when every THP of the hopper's group is mapped on the group's node. */
+static bool gr_arrived(const struct gr_hopper *h)
+{
+	for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
+		if (gr_node_of(gr.r.addr + (size_t)k * gr.r.thp_size) != h->node)
+			return false;
+	return true;
+}
+
+static void gr_hop_check(struct gr_hopper *h)
+{
+	bool waited = now_ns() - h->t_step >= gr_opt.hop_ms * 1000000ull;
+
+	if (waited || gr_arrived(h)) {
+		h->arrived += !waited;
+		__atomic_store_n(&h->step, h->step + 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * A hopper makes sure its THPs fault soon after NUMA balancing's scanner
+ * armed them, and keeps the scanner going: it scans in the time of the
+ * tasks that use the CPU. It moves its group on as soon as NUMA balancing
+ * has brought every THP over, or after --hop-ms: a pass of the scanner
+ * takes from milliseconds to a second depending on the machine, and each
+ * hop is worth one migration of each THP.
+ */
+void *gr_hopper_main(void *arg)
+{
+	struct gr_hopper *h = arg;
+	int node;
+
+	h->tid_os = gettid();
+	h->node = -1;
+	while (gr_phase() < GR_STOP) {
+		if (gr_phase() != GR_RACE) {
+			usleep(5000);
+			continue;
+		}
+		node = h->node;
+		h->hops += gr_follow(h->idx, &h->node);
+		if (h->node != node)
+			h->t_step = now_ns();
+		for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
+			(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size + 64);
+		h->touches++;
+		gr_hop_check(h);
+		/* No sleep: NUMA balancing scans from the ticks of busy tasks. */
+	}
+	return NULL;
+}
+
+
+/* ---- the move_pages driver ---- */
+
+/*
+ * Every other attempt aims at a THP a pinner is working on (pressure where
+ * the pins are), the others take this mover's share of the THPs in turn.
+ */
+static size_t gr_mover_target(struct gr_mover *m)
+{
+	size_t share = (gr.nr_thp - m->idx + gr_opt.movers - 1) / gr_opt.movers;
+
+	if (m->turn++ & 1) {
+		for (int i = 0; i < gr.nr_threads; i++) {
+			struct gr_worker *w = &gr.w[(m->turn / 2 + i) % gr.nr_threads];
+			long k = __atomic_load_n(&w->cur_thp, __ATOMIC_ACQUIRE);
+
+			if (k >= 0 && k % gr_opt.movers == m->idx)
+				return k;
+		}
+	}
+	return m->idx + m->next++ % share * gr_opt.movers;
+}
+
+static int gr_next_node(int node)
+{
+	const struct topo *t = &gr.ctx->topo;
+	int i = topo_index(t, node);
+
+	return t->nodes[i < 0 ? 0 : (i + 1) % t->nr_nodes];
+}
+
+/* What became of one THP of a move_pages call that returned ret. */
+static void gr_move_count(struct gr_mover *m, uint64_t ns, long ret, int status, bool moved)
+{
+	m->attempts++;
+	if (moved) {
+		m->moved++;
+		hist_add(&m->lat_moved, ns);
+	} else if (ret > 0) {
+		/* migrate_pages() gave up: pinned (-EBUSY) or referenced (-EAGAIN after retries). */
+		m->refused++;
+		hist_add(&m->lat_refused, ns);
+	} else if (ret < 0) {
+		m->errors++;
+		m->last_errno = -ret;
+	} else if (status == -EBUSY) {
+		m->busy++;	/* not isolated: off the LRU, being migrated already */
+	} else if (status == -EFAULT) {
+		m->armed++;	/* armed for a NUMA hinting fault: move_pages does not see it */
+	} else if (status >= 0) {
+		m->elsewhere++;
+	} else {
+		m->other_status++;
+		m->last_status = status;
+	}
+}
+
+/*
+ * One move_pages() call for the n THPs ks[], each to the node after its own.
+ * A call that moved some and not others (ret > 0) does not say which in 6.1's
+ * status array, so each such THP's node is asked again.
+ */
+static void gr_move(struct gr_mover *m, const size_t *ks, int n)
+{
+	void *addr[GR_MAX_BATCH];
+	int cur[GR_MAX_BATCH], target[GR_MAX_BATCH], status[GR_MAX_BATCH];
+	uint64_t t0;
+	long ret;
+
+	for (int i = 0; i < n; i++) {
+		addr[i] = gr.r.addr + ks[i] * gr.r.thp_size;
+		cur[i] = gr_node_of(addr[i]);
+		if (cur[i] < 0)	/* armed for NUMA hinting: where the last move left it */
+			cur[i] = __atomic_load_n(&gr.last_node[ks[i]], __ATOMIC_RELAXED);
+		target[i] = gr_next_node(cur[i]);
+		status[i] = INT_MIN;
+		race_attempt_begin(&gr.rt[ks[i]]);
+	}
+	t0 = now_ns();
+	__atomic_store_n(&m->since, t0, __ATOMIC_RELAXED);
+	ret = move_pages(0, n, addr, target, status, MPOL_MF_MOVE);
+	if (ret < 0)
+		ret = -errno;
+	t0 = now_ns() - t0;
+	for (int i = 0; i < n; i++) {
+		bool moved = status[i] == target[i] && cur[i] != target[i] &&
+			     (!ret || (n > 1 && ret > 0 && gr_node_of(addr[i]) == target[i]));
+
+		race_attempt_end(&gr.rt[ks[i]], moved);
+		if (ret >= 0 && status[i] >= 0)
+			__atomic_store_n(&gr.last_node[ks[i]], status[i], __ATOMIC_RELAXED);
+		gr_move_count(m, t0, moved ? 0 : ret, status[i], moved);
+	}
+}
+
+/* The next --move-batch THPs this mover aims at, each once. */
+static int gr_mover_batch(struct gr_mover *m, size_t *ks)
+{
+	int n = 0, want = MIN(gr_opt.move_batch, (gr.nr_thp - m->idx + gr_opt.movers - 1) / gr_opt.movers);
+
+	for (int tries = 0; n < want && tries < 4 * want; tries++) {
+		size_t k = gr_mover_target(m);
+		int i = 0;
+
+		while (i < n && ks[i] != k)
+			i++;
+		if (i == n)
+			ks[n++] = k;
+	}
+	return n;
+}
+
+void *gr_mover_main(void *arg)
+{
+	struct gr_mover *m = arg;
+	size_t ks[GR_MAX_BATCH];
+
+	m->tid_os = gettid();
+	while (gr_phase() < GR_STOP) {
+		if (gr_phase() != GR_RACE) {
+			usleep(5000);
+			continue;
+		}
+		gr_move(m, ks, gr_mover_batch(m, ks));
+	}
+	return NULL;
+}
+
+/* ---- the page-table walker (an amplifier) ---- */
+
+/*
+ * The walk NUMA balancing's scanner does through change_prot_numa(), down to
+ * each THP's PMD: the scanner gets there a few times a second, a walker as
+ * fast as its call returns. Only PROT_EXEC or write-protection changes, and
+ * both are undone by the next walk, so the pinners and the sweeps read and
+ * write the region throughout.
+ */
+void *gr_walker_main(void *arg)
+{
+	struct gr_walker *k = arg;
+	int ret;
+
+	k->tid_os = gettid();
+	while (gr_phase() < GR_STOP) {
+		if (gr_phase() != GR_RACE) {
+			usleep(5000);
+			continue;
+		}
+		__atomic_store_n(&k->since, now_ns(), __ATOMIC_RELAXED);
+		ret = walk_once(&gr.walk, k->walks);
+		if (ret) {
+			k->errors++;
+			k->last_errno = -ret;
+			usleep(1000);
+			continue;
+		}
+		k->walks++;
+	}
+	walk_once(&gr.walk, 1);
+	return NULL;
+}
+
+/*
+ * Small stacks: NUMA balancing's scanner charges a VMA's whole length to its
+ * scan budget when it arms any page in it, and 8 MiB stacks would use the
+ * budget up before the scan reaches the region.
+ */
+const pthread_attr_t *gr_thread_attr(void)
+{
+	static pthread_attr_t attr;
+	static bool done;
+
+	if (!done) {
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 << 10);
+		done = true;
+	}
+	return &attr;
+}

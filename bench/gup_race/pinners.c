@@ -1,0 +1,368 @@
+/* pinners.c - pinners: the threads that pin, move data through the pins and check every byte. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gup_race.h"
+
+static const char *const gr_phase_name[] = { "setup", "baseline", "race", "stopping" };
+
+/* ---- integrity ---- */
+
+static void gr_print_violation(const struct gr_violation *v)
+{
+	printf("VIOLATION at %.3f s (%s): %s %s, seen through the %s: block at %#lx (THP %zu, region offset %llu) is %s",
+	       v->t_s, v->phase, v->backend, v->leg, v->seen, (unsigned long)v->addr, v->thp,
+	       (unsigned long long)v->region_off, stamp_status_name(v->status));
+	if (v->found_valid)
+		printf(" (generation %llu, expected %llu)", (unsigned long long)v->found_gen,
+		       (unsigned long long)v->expected_gen);
+	printf("; THP on node %d before, %d after; driver %s; %d bad block(s); differing bytes:",
+	       v->node_before, v->node_after, gr_driver_name(), v->bad_blocks);
+	for (int i = 0; i < MIN(v->nr_ranges, GR_MAX_RANGES); i++)
+		printf(" %zu+%zu", v->ranges[i].start, v->ranges[i].len);
+	if (v->nr_ranges > GR_MAX_RANGES)
+		printf(" ... (%d ranges)", v->nr_ranges);
+	printf("\n");
+}
+
+/* The first violation, exactly: where, which THP on which node, what differs. Under vlock. */
+static void gr_first_violation(struct gr_worker *w, const struct gr_op *o, const char *blk,
+			       long long bad, uint64_t gen, struct gr_violation *v)
+{
+	const struct stamp_hdr *h = (const void *)blk;
+
+	v->region_off = o->region_off + bad;
+	v->addr = (uintptr_t)gr.r.addr + v->region_off;
+	v->thp = v->region_off / gr.r.thp_size;
+	v->node_before = o->node_before;
+	v->node_after = gr_node_resolve((void *)v->addr);
+	v->worker = w->idx;
+	v->backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
+	v->phase = gr_phase_name[gr_phase()];
+	v->t_s = (now_ns() - gr.t_start) / 1e9;
+	v->expected_gen = gen;
+	v->found_valid = h->magic == STAMP_MAGIC;
+	v->found_gen = h->gen;
+	v->found_offset = h->offset;
+	v->op = o->op;
+	v->overlap = o->flags & RACE_OVERLAP;
+	v->nr_ranges = stamp_diff(blk, gr.bs, v->region_off, gen, v->ranges, GR_MAX_RANGES);
+	gr.first = *v;
+	gr.have_first = true;
+	gr_print_violation(v);
+}
+
+/*
+ * buf (len bytes) should hold generation gen of the blocks at o's region
+ * offset; a transfer with a block that does not is a violation.
+ */
+static bool gr_check(struct gr_worker *w, struct gr_op *o, const char *buf, size_t len,
+		     uint64_t gen, const char *leg, const char *seen)
+{
+	uint64_t t0 = now_ns();
+	struct gr_violation v = { .leg = leg, .seen = seen };
+	long long bad = stamp_check_range(buf, len, gr.bs, o->region_off, gen, &v.status);
+
+	w->check_ns += now_ns() - t0;
+	w->check_bytes += len;
+	if (o->b >= 0)
+		w->st[o->b].bytes_checked += len;
+	if (bad < 0)
+		return true;
+	for (size_t off = bad; off + gr.bs <= len; off += gr.bs)
+		v.bad_blocks += stamp_check(buf + off, gr.bs, o->region_off + off, gen) != STAMP_OK;
+	__atomic_add_fetch(&gr.violations, 1, __ATOMIC_RELAXED);
+	if (o->b >= 0) {
+		w->st[o->b].violations++;
+		w->st[o->b].bad_blocks += v.bad_blocks;
+	}
+	pthread_mutex_lock(&gr.vlock);
+	if (!gr.have_first)
+		gr_first_violation(w, o, buf + bad, bad, gen, &v);
+	pthread_mutex_unlock(&gr.vlock);
+	return false;
+}
+
+static void gr_stamp(char *addr, size_t len, uint64_t roff, uint64_t gen)
+{
+	stamp_write_range(addr, len, gr.bs, roff, gen);
+	for (size_t i = 0; i < len / gr.bs; i++)
+		gr.gens[roff / gr.bs + i] = gen;
+}
+
+/* ---- one pin operation ---- */
+
+/* Published for the watchdog: a worker stuck in a call is named with its call. */
+static void gr_step(struct gr_worker *w, const char *step)
+{
+	__atomic_store_n(&w->step_since, now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->step, step, __ATOMIC_RELEASE);
+}
+
+static bool gr_inject_now(struct gr_worker *w, enum gr_inject kind)
+{
+	return gr.inject == kind && w->idx == 0 && w->ops == GR_INJECT_OP;
+}
+
+/* Start and end of an interval in which the backend holds or takes pins. */
+static void gr_interval_begin(struct gr_op *o)
+{
+	/* An armed THP's node costs a hinting fault: taken here, outside the interval. */
+	o->node_before = gr_node_resolve(gr.r.addr + o->region_off);
+	o->t0[MIN(o->nint, 1)] = now_ns();
+	race_probe_begin(&gr.rt[o->thp], &o->probe);
+}
+
+static void gr_interval_end(struct gr_op *o)
+{
+	int after;
+
+	o->flags |= race_probe_end(&gr.rt[o->thp], &o->probe);
+	o->t1[MIN(o->nint, 1)] = now_ns();
+	o->nint = MIN(o->nint + 1, 2);
+	after = gr_node_resolve(gr.r.addr + o->region_off);
+	if (o->node_before >= 0 && after >= 0 && after != o->node_before)
+		o->node_changed = true;
+}
+
+static void gr_keep_lat(struct gr_worker *w, const struct pin_inst *p)
+{
+	for (int i = 0; i < p->nr_lat && w->nr_lat < GR_OP_LAT; i++)
+		w->lat[w->nr_lat++] = p->lat[i];
+}
+
+static int gr_fail_call(struct gr_worker *w, struct pin_inst *p, int ret)
+{
+	gr_error("%s on worker %d: %s", p->ops->name, w->idx, p->err[0] ? p->err : strerror(-ret));
+	return ret;
+}
+
+/* The process writes a new generation; it must reach the peer through the pin. */
+static int gr_leg_out(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io, size_t len)
+{
+	char *addr = gr.r.addr + o->region_off;
+	uint64_t gen = ++w->gen;
+	int ret;
+
+	gr_stamp(addr, len, o->region_off, gen);
+	p->nr_lat = 0;
+	gr_step(w, "out");
+	ret = p->ops->out(p, io, len);
+	gr_keep_lat(w, p);
+	if (ret)
+		return gr_fail_call(w, p, ret);
+	gr_check(w, o, p->bounce, len, gen, "to-peer", "peer's copy");
+	return 0;
+}
+
+/* The peer holds a new generation; what arrives through the pin must be what the mapping shows. */
+static int gr_leg_in(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io, size_t len)
+{
+	char *addr = gr.r.addr + o->region_off;
+	uint64_t gen = ++w->gen;
+	int ret;
+
+	stamp_write_range(p->bounce, len, gr.bs, o->region_off, gen);
+	p->nr_lat = 0;
+	gr_step(w, "in");
+	ret = p->ops->in(p, io, len);
+	gr_keep_lat(w, p);
+	if (ret)
+		return gr_fail_call(w, p, ret);
+	if (gr_inject_now(w, GR_INJECT_CORRUPT)) {
+		/* Bytes [bs/4, bs/4 + min(64, bs/4)) of the range's second block. */
+		char *victim = addr + (len > gr.bs ? gr.bs : 0) + gr.bs / 4;
+
+		for (size_t i = 0; i < MIN(64, gr.bs / 4); i++)
+			victim[i] ^= 0xff;
+	}
+	for (size_t i = 0; i < len / gr.bs; i++)
+		gr.gens[o->region_off / gr.bs + i] = gen;
+	if (!gr_check(w, o, addr, len, gen, "from-peer", "mapping"))
+		gr_stamp(addr, len, o->region_off, ++w->gen);	/* go on from a known state */
+	return 0;
+}
+
+typedef int (*gr_leg_fn)(struct gr_worker *w, struct gr_op *o, struct pin_inst *p,
+			 char *io, size_t len);
+
+/* Out, then in; each leg its own pinning interval when the backend holds no pin across them. */
+static int gr_legs(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io,
+		   size_t len, bool bracket)
+{
+	static const gr_leg_fn legs[] = { gr_leg_out, gr_leg_in };
+	int ret = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(legs) && !ret; i++) {
+		if (bracket)
+			gr_interval_begin(o);
+		ret = legs[i](w, o, p, io, len);
+		if (bracket)
+			gr_interval_end(o);
+	}
+	return ret;
+}
+
+static int gr_pinned(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, char *io, size_t len)
+{
+	int rounds = p->ops->long_term ? gr_opt.rounds : 1, ret, ret2;
+
+	gr_interval_begin(o);
+	p->nr_lat = 0;
+	gr_step(w, "pin");
+	ret = p->ops->pin(p, io, len);
+	gr_keep_lat(w, p);
+	if (ret) {
+		gr_interval_end(o);
+		return gr_fail_call(w, p, ret);
+	}
+	for (int i = 0; i < rounds && !ret; i++)
+		ret = gr_legs(w, o, p, io, len, false);
+	gr_step(w, "unpin");
+	ret2 = p->ops->unpin(p);
+	if (ret2 && !ret)
+		ret = gr_fail_call(w, p, ret2);
+	gr_interval_end(o);
+	return ret;
+}
+
+
+static void gr_account(struct gr_worker *w, struct gr_op *o, int phase0)
+{
+	struct gr_stats *s = &w->st[o->b];
+	bool window = (o->flags & RACE_OVERLAP) || o->node_changed;
+	int phase1 = gr_phase();
+	struct hist *h = NULL;
+
+	s->ops++;
+	if (phase0 == GR_BASELINE && phase1 == GR_BASELINE) {
+		s->ops_baseline++;
+		h = &s->lat_base;
+	} else if (phase0 == GR_RACE) {
+		s->windows += window;
+		s->win_overlap += !!(o->flags & RACE_OVERLAP);
+		s->win_node += o->node_changed;
+		s->win_moved += !!(o->flags & RACE_MOVED);
+		gr_defer(w, o, window);
+		h = &s->lat_race;
+	}
+	/* An instance's first operation warms it up: not measured. */
+	if (h && s->ops > 1) {
+		for (int i = 0; i < w->nr_lat; i++) {
+			hist_add(h, w->lat[i]);
+			if (window)
+				hist_add(&s->lat_window, w->lat[i]);
+		}
+	}
+}
+
+int gr_op(struct gr_worker *w, int b, size_t thp)
+{
+	struct pin_inst *p = &w->inst[b];
+	size_t len = MIN(gr.xfer, p->len_max), slots, off;
+	struct gr_op o = { .thp = thp, .op = w->ops, .b = b };
+	int phase0 = gr_phase(), ret;
+	char *addr, *io;
+
+	slots = (w->slice_len - len) / GR_ALIGN + 1;
+	off = w->slice_off + gr_rand(w) % slots * GR_ALIGN;
+	o.region_off = thp * gr.r.thp_size + off;
+	addr = io = gr.r.addr + o.region_off;
+	if (gr_inject_now(w, GR_INJECT_STALE)) {
+		/* What a pin left on the old page after a migration would see. */
+		memcpy(w->shadow, addr, len);
+		io = w->shadow;
+	}
+	w->nr_lat = 0;
+	w->cur_b = b;
+	__atomic_store_n(&w->cur_thp, (long)thp, __ATOMIC_RELEASE);
+	if (p->ops->holds_pin)
+		ret = gr_pinned(w, &o, p, io, len);
+	else
+		ret = gr_legs(w, &o, p, io, len, true);
+	__atomic_store_n(&w->cur_thp, -1L, __ATOMIC_RELEASE);
+	gr_account(w, &o, phase0);
+	w->ops++;
+	return ret;
+}
+
+
+/* ---- pinner threads ---- */
+
+static size_t gr_own_thp(const struct gr_worker *w, int j)
+{
+	return w->group + (size_t)j * gr.groups;
+}
+
+/* Every block of the worker's slices, as the last write left it. */
+static void gr_sweep(struct gr_worker *w)
+{
+	for (int j = 0; j < w->nr_own; j++) {
+		size_t k = gr_own_thp(w, j), roff = k * gr.r.thp_size + w->slice_off;
+		struct gr_op o = { .thp = k, .b = -1, .op = w->ops };
+
+		o.node_before = gr_node_resolve(gr.r.addr + roff);
+		for (size_t off = 0; off < w->slice_len; off += gr.bs) {
+			uint32_t gen = gr.gens[(roff + off) / gr.bs];
+
+			o.region_off = roff + off;
+			if (!gr_check(w, &o, gr.r.addr + roff + off, gr.bs, gen, "final sweep", "mapping"))
+				break;
+		}
+	}
+}
+
+static int gr_worker_setup(struct gr_worker *w)
+{
+	w->tid_os = gettid();
+	w->group = w->idx / gr.sharers;
+	w->slice_off = (w->idx % gr.sharers) * gr.slice;
+	w->slice_len = w->idx % gr.sharers == gr.sharers - 1 ?
+		       gr.r.thp_size - w->slice_off : gr.slice;
+	w->nr_own = (gr.nr_thp - w->group + gr.groups - 1) / gr.groups;
+	for (int b = 0; b < gr.nr_pins; b++) {
+		off_t slot = ((off_t)w->idx * gr.nr_pins + b) * gr.xfer;
+		int ret = pin_open(&w->inst[b], gr.pins[b], &gr.conf, slot);
+
+		if (ret) {
+			gr_error("%s setup on worker %d: %s", gr.pins[b]->name, w->idx, w->inst[b].err);
+			return ret;
+		}
+	}
+	for (int j = 0; j < w->nr_own; j++) {
+		size_t roff = gr_own_thp(w, j) * gr.r.thp_size + w->slice_off;
+
+		gr_stamp(gr.r.addr + roff, w->slice_len, roff, 1);
+	}
+	w->gen = 1;
+	w->ready = true;
+	return 0;
+}
+
+void *gr_worker_main(void *arg)
+{
+	struct gr_worker *w = arg;
+	int ret = gr_worker_setup(w);
+
+	pthread_barrier_wait(&gr.ready);
+	w->bound = -1;
+	while (!ret && gr_phase() < GR_STOP) {
+		int b = w->ops % gr.nr_pins;
+
+		w->hops += gr_follow(w->group, &w->bound);
+		ret = gr_op(w, b, gr_own_thp(w, w->ops / gr.nr_pins % w->nr_own));
+	}
+	gr_step(w, "waiting for the trace");
+	gr_resolve(w, true);
+	gr_step(w, "final sweep");
+	if (w->ready)
+		gr_sweep(w);
+	gr_step(w, "teardown");
+	for (int b = 0; b < gr.nr_pins; b++)
+		pin_close(&w->inst[b]);
+	gr_step(w, NULL);
+	return NULL;
+}
