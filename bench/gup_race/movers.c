@@ -180,9 +180,11 @@ static void gr_move(struct gr_mover *m, const size_t *ks, int n)
 			     (!ret || (n > 1 && ret > 0 && gr_node_of(addr[i]) == target[i]));
 
 		race_attempt_end(&gr.rt[ks[i]], moved);
-		if (ret >= 0 && status[i] >= 0)
+		if ((!ret || moved) && status[i] >= 0)
 			__atomic_store_n(&gr.last_node[ks[i]], status[i], __ATOMIC_RELAXED);
-		gr_move_count(m, t0, moved ? 0 : ret, status[i], moved);
+		/* a THP that was never isolated is told by its own status, not the call's */
+		gr_move_count(m, t0, moved || (ret > 0 && status[i] != target[i]) ? 0 : ret,
+			      status[i], moved);
 	}
 }
 
