@@ -15,6 +15,8 @@
 #include "scenario.h"
 #include "util.h"
 
+#define RUN_OPT_TABS	16	/* option tables of one run, its backends' included */
+
 static const struct scenario *const scenarios[] = {
 #define SCENARIO(id) &scenario_##id,
 #include "scenarios.def"
@@ -163,10 +165,29 @@ static void run_scenario(const struct scenario *s, struct run_ctx *ctx)
 		result_verdict(ctx->res, VERDICT_SKIP, "%s", why);
 }
 
+/* The common options, the scenario's own, then those it takes from elsewhere (its backends'). */
+static void run_opt_tabs(const struct scenario *s, const struct opt **tabs, size_t max)
+{
+	const struct opt *const *more = s->more_opts ? s->more_opts() : NULL;
+	size_t n = 0;
+
+	tabs[n++] = common_opts;
+	if (s->opts)
+		tabs[n++] = s->opts;
+	for (; more && *more; more++) {
+		if (n + 1 >= max) {
+			msg("%s: more option tables than %zu (raise RUN_OPT_TABS)", s->name, max - 1);
+			abort();
+		}
+		tabs[n++] = *more;
+	}
+	tabs[n] = NULL;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct scenario *s;
-	const struct opt *tabs[3] = { common_opts, NULL, NULL };
+	const struct opt *tabs[RUN_OPT_TABS];
 	struct run_ctx ctx = { 0 };
 	char usage_line[128];
 
@@ -175,7 +196,7 @@ static int cmd_run(int argc, char **argv)
 	s = scenario_find(argv[0]);
 	if (!s)
 		usage_error("run: no scenario '%s' (see 'migrace list')", argv[0]);
-	tabs[1] = s->opts;
+	run_opt_tabs(s, tabs, ARRAY_SIZE(tabs));
 	snprintf(usage_line, sizeof(usage_line), "migrace run %s [options]\n\n%s",
 		 s->name, s->desc);
 	opt_parse(tabs, argc - 1, argv + 1, usage_line);

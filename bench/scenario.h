@@ -19,6 +19,8 @@ struct scenario {
 	const char *name;
 	const char *desc;
 	const struct opt *opts;		/* NULL-terminated, or NULL */
+	/* Option tables owned elsewhere, offered after opts (pin_options); NULL: none. */
+	const struct opt *const *(*more_opts)(void);
 	struct needs needs;		/* of the machine, with the default options */
 	/*
 	 * Options checked (bad input exits 2, before anything changes) and

@@ -38,7 +38,7 @@ enum gr_scope { GR_SCOPE_REGION, GR_SCOPE_PROCESS };
 struct gr_opt {
 	uint64_t size, block, xfer;
 	double hang_s, duration, baseline;
-	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb, gup_calls;
+	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb;
 	int walkers, driver, inject, scan_scope, walk;	/* the enums: indexes into their words */
 	const char *pin, *file;
 };

@@ -465,7 +465,6 @@ static void gr_options(struct run_ctx *ctx, struct needs *needs)
 	if (nofile)
 		result_metric(ctx->res, "file_unavailable", json_object_new_string(nofile));
 	gr.conf.max_len = gr.xfer;
-	gr.conf.gup_calls = gr_opt.gup_calls;
 	if (!(gr.driver & GR_AUTONUMA))
 		needs->what &= ~(NEED_CPU_NODES | NEED_NUMA_BALANCING);
 }
@@ -507,6 +506,7 @@ const struct scenario scenario_gup_race = {
 	.name = "gup-race",
 	.desc = "pins, gup and direct I/O racing THP migration, every byte checked both ways",
 	.opts = gr_opts,
+	.more_opts = pin_options,
 	.needs = {
 		.what = NEED_THP | NEED_NODES | NEED_CPU_NODES | NEED_NUMA_BALANCING,
 		/* The pins and their checks run anywhere; what is missing migrates nothing. */

@@ -49,7 +49,6 @@ const struct opt gr_opts[] = {
 	{ "scan-mb", OPT_INT, &gr_opt.scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
 	{ "scan-scope", OPT_ENUM, &gr_opt.scan_scope, "region", "autonuma: what NUMA balancing scans: region (a policy on it, MPOL_LOCAL for the threads) or process (every VMA, default policies)",
 	  .choices = gr_scopes },
-	{ "gup-calls", OPT_INT, &gr_opt.gup_calls, "16", "gupfast-pressure: gup calls per operation", 2, 100000 },
 	{ "hang-timeout", OPT_DOUBLE, &gr_opt.hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
 	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation",
 	  .choices = gr_injects },
@@ -63,16 +62,20 @@ const char *gr_driver_name(void)
 
 /* ---- setup and options ---- */
 
+/* Every backend, whether it runs here, and the options it takes (their help is in --help). */
 void gr_list_pins(void)
 {
 	char why[256];
 
 	for (int i = 0; pin_backends[i]; i++) {
-		const char *r = pin_unavailable(pin_backends[i], &gr.conf, why, sizeof(why));
+		const struct pin_ops *ops = pin_backends[i];
+		const char *r = pin_unavailable(ops, &gr.conf, why, sizeof(why));
 
-		printf("%-18s %s\n", pin_backends[i]->name, pin_backends[i]->desc);
+		printf("%-18s %s\n", ops->name, ops->desc);
 		if (r)
 			printf("%-18s   (not available: %s)\n", "", r);
+		for (const struct opt *o = ops->options; o && o->name; o++)
+			printf("%-18s   option --%s\n", "", o->name);
 	}
 	exit(EXIT_PASS);
 }

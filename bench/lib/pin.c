@@ -531,6 +531,15 @@ static int pvm_in(struct pin_inst *p, char *addr, size_t len)
 
 /* ---- gupfast-pressure: short references, no transfer ---- */
 
+/* --gup-calls: set before any pinner starts, so the threads read it unlocked. */
+static int pressure_gup_calls;
+
+static const struct opt pressure_opts[] = {
+	{ "gup-calls", OPT_INT, &pressure_gup_calls, "16",
+	  "gupfast-pressure: gup calls per operation", 2, 100000 },
+	{ NULL }
+};
+
 static const char *pin_always(const struct pin_conf *c, char *buf, size_t len)
 {
 	return NULL;
@@ -544,7 +553,7 @@ static int pressure_setup(struct pin_inst *p)
 /* Spread over the range: get_mempolicy's node lookup and a shared futex key each take a page reference. */
 static int pressure_calls(struct pin_inst *p, char *addr, size_t len)
 {
-	int n = MAX(p->conf.gup_calls / 2, 1);
+	int n = MAX(pressure_gup_calls / 2, 1);
 
 	for (int i = 0; i < n; i++) {
 		size_t off = (size_t)i * len / n / 64 * 64;
@@ -646,6 +655,7 @@ static const struct pin_ops pin_pvm = {
 static const struct pin_ops pin_pressure = {
 	.name = "gupfast-pressure",
 	.desc = "get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR) and shared FUTEX_WAKE on the memory (short gup references)",
+	.options = pressure_opts,
 	.unavailable = pin_always,
 	.setup = pressure_setup,
 	.out = pressure_out,
@@ -670,6 +680,19 @@ const struct pin_ops *pin_find(const char *name)
 		if (!strcmp(pin_backends[i]->name, name))
 			return pin_backends[i];
 	return NULL;
+}
+
+/* The option tables of every backend that has some, NULL-terminated, in the backends' order. */
+const struct opt *const *pin_options(void)
+{
+	static const struct opt *tabs[ARRAY_SIZE(pin_backends)];
+	size_t n = 0;
+
+	for (size_t i = 0; pin_backends[i]; i++)
+		if (pin_backends[i]->options)
+			tabs[n++] = pin_backends[i]->options;
+	tabs[n] = NULL;
+	return tabs;
 }
 
 /* Whether ops can run here: NULL, or the reason it cannot (a row compiled out says why). */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "opt.h"
+
 #define PIN_MAX_LAT	64	/* pinning calls timed per leg */
 
 /* What every instance of a backend shares. */
@@ -14,7 +16,6 @@ struct pin_conf {
 	int fd;			/* file or block device for I/O backends; -1: none */
 	bool direct;		/* fd is O_DIRECT */
 	size_t max_len;		/* largest transfer in bytes, a multiple of 4096 */
-	int gup_calls;		/* gupfast-pressure: gup calls per leg */
 };
 
 /* One instance: a thread's private ring, pipe, helper process... */
@@ -40,6 +41,13 @@ struct pin_inst {
 struct pin_ops {
 	const char *name;
 	const char *desc;		/* which kernel path pins, and how long */
+	/*
+	 * The backend's own options, NULL-terminated, or NULL. Their values
+	 * live in the backend's file, which alone reads them; a scenario that
+	 * pins offers them beside its own (pin_options()), and a row compiled
+	 * out keeps them, so the command line is the same on every build.
+	 */
+	const struct opt *options;
 	bool holds_pin;			/* pin/unpin bracket the transfers */
 	bool long_term;			/* the pin may stay: several transfers under one */
 	/* NULL when usable here; else why not, in buf or a constant. */
@@ -57,6 +65,7 @@ struct pin_ops {
 extern const struct pin_ops *const pin_backends[];	/* NULL-terminated */
 
 const struct pin_ops *pin_find(const char *name);
+const struct opt *const *pin_options(void);
 const char *pin_unavailable(const struct pin_ops *ops, const struct pin_conf *c,
 			    char *buf, size_t len);
 int pin_open(struct pin_inst *p, const struct pin_ops *ops, const struct pin_conf *c,
