@@ -30,6 +30,7 @@
 #define GR_TRACE_STALE	1000000000ull	/* a migration entry open this long lost its end */
 #define GR_GEN_BUSY	0x80000000u	/* in gens[]: the owner is writing the block */
 #define GR_MAX_SCRUB	64
+#define GR_SCRUB_LOOK	32768	/* a scrubber looks whether its THP is armed this often (bytes) */
 
 enum gr_driver { GR_MOVE = 1, GR_AUTONUMA = 2, GR_BOTH = 3 };
 enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
@@ -41,7 +42,7 @@ struct gr_opt {
 	uint64_t size, block, xfer;
 	double hang_s, duration, baseline;
 	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb;
-	int scrub, scrub_nice;
+	int scrub, scrub_nice, scrub_duty;
 	int walkers, driver, inject, scan_scope, walk;	/* the enums: indexes into their words */
 	const char *pin, *file;
 };
@@ -99,9 +100,9 @@ struct gr_scrubber {
 	pthread_t tid;
 	pid_t tid_os;
 	uint64_t since;		/* start of the current THP, for the hang check */
-	int idx, bound, nice_errno;
+	int idx, nice_errno;
 	size_t next;		/* the next of its THPs in its sweep */
-	uint64_t bytes, blocks, busy, raced, thps, due, sweeps, hops;
+	uint64_t bytes, blocks, busy, raced, armed, thps, due, sweeps;
 	uint64_t cpu_ns;	/* its own CPU time: it runs niced, wall time says little */
 	char *copy;		/* a suspect block, copied while its owner stays away */
 };

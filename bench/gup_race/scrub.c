@@ -121,16 +121,59 @@ static void gr_scrub_block(struct gr_scrubber *s, size_t blk)
 		gr_scrub_confirm(s, blk, g1);
 }
 
+/*
+ * A THP armed for a NUMA hinting fault is left alone until someone else
+ * has taken the fault (the hopper touches its THPs all the time): a
+ * scrubber's fault would be the one NUMA balancing judges, from whatever
+ * node the scrubber runs on, and its two-fault filter would then hold the
+ * THP back from the group's node. move_pages() without nodes tells an
+ * armed THP (-EFAULT) without taking the fault; what arms it between the
+ * look and the reads costs one such fault, rarely.
+ */
+static bool gr_scrub_wait_armed(struct gr_scrubber *s, size_t k)
+{
+	const char *thp = gr.r.addr + k * gr.r.thp_size;
+
+	if (!gr.nr_hoppers)
+		return gr_phase() < GR_STOP;
+	while (gr_node_of(thp) == -EFAULT && gr_phase() < GR_STOP) {
+		s->armed++;
+		usleep(200);
+	}
+	return gr_phase() < GR_STOP;
+}
+
+/*
+ * A CPU the race leaves idle is not free everywhere: in the emulated
+ * machine every busy guest CPU is a busy host thread, taken from the
+ * others. So a scrubber works --scrub-duty percent of the time: after a
+ * THP that took c ns of its CPU it rests c * (100 - duty) / duty ns.
+ */
+static void gr_scrub_rest(uint64_t c)
+{
+	uint64_t rest = c * (100 - gr_opt.scrub_duty) / gr_opt.scrub_duty;
+	uint64_t end = now_ns() + rest;
+
+	while (now_ns() < end && gr_phase() < GR_STOP)
+		usleep(MIN((end - now_ns()) / 1000 + 1, 20000));
+}
+
 static void gr_scrub_thp(struct gr_scrubber *s, size_t k)
 {
 	size_t first = k * gr.r.thp_size / gr.bs, n = gr.r.thp_size / gr.bs;
+	size_t every = MAX(GR_SCRUB_LOOK / gr.bs, 1);
 	uint64_t c0 = gr_cpu_ns();
 
 	__atomic_store_n(&s->since, now_ns(), __ATOMIC_RELAXED);
-	for (size_t i = 0; i < n && gr_phase() < GR_STOP; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (i % every == 0 && !gr_scrub_wait_armed(s, k))
+			break;
 		gr_scrub_block(s, first + i);
-	s->cpu_ns += gr_cpu_ns() - c0;
+	}
+	c0 = gr_cpu_ns() - c0;
+	s->cpu_ns += c0;
 	s->thps++;
+	gr_scrub_rest(c0);
 }
 
 /* Its share of the THPs: every nr-th from idx. */
@@ -159,16 +202,14 @@ static size_t gr_scrub_pick(struct gr_scrubber *s)
 
 /*
  * A scrubber runs niced (--scrub-nice): it takes the CPU the race leaves
- * over rather than the pinners' and the hopper's. Under the autonuma driver
- * it reads a THP from its group's node, so that the hinting faults its
- * reads take vote with the group's and do not hold the THP back.
+ * over rather than the pinners' and the hopper's, on any node (its reads
+ * stay off armed THPs, so where it runs does not vote).
  */
 void *gr_scrubber_main(void *arg)
 {
 	struct gr_scrubber *s = arg;
 
 	s->tid_os = gettid();
-	s->bound = -1;
 	if (setpriority(PRIO_PROCESS, s->tid_os, gr_opt.scrub_nice))
 		s->nice_errno = errno;
 	while (gr_phase() < GR_STOP) {
@@ -179,7 +220,6 @@ void *gr_scrubber_main(void *arg)
 			continue;
 		}
 		k = gr_scrub_pick(s);
-		s->hops += gr_follow(k % gr.groups, &s->bound);
 		gr_scrub_thp(s, k);
 	}
 	return NULL;
@@ -202,6 +242,7 @@ json_object *gr_scrub_json(double run_s)
 		t.blocks += s->blocks;
 		t.busy += s->busy;
 		t.raced += s->raced;
+		t.armed += s->armed;
 		t.thps += s->thps;
 		t.due += s->due;
 		t.sweeps += s->sweeps;
@@ -211,12 +252,14 @@ json_object *gr_scrub_json(double run_s)
 	gbps = t.cpu_ns ? t.bytes / (double)t.cpu_ns : 0;
 	json_object_object_add(o, "threads", json_object_new_int(gr_opt.scrub));
 	json_object_object_add(o, "nice", json_object_new_int(gr_opt.scrub_nice));
+	json_object_object_add(o, "duty_percent", json_object_new_int(gr_opt.scrub_duty));
 	if (t.nice_errno)
 		json_object_object_add(o, "nice_error", json_object_new_string(strerror(t.nice_errno)));
 	gr_add_u64(o, "bytes", t.bytes);
 	gr_add_u64(o, "blocks", t.blocks);
 	gr_add_u64(o, "blocks_busy", t.busy);
 	gr_add_u64(o, "blocks_raced", t.raced);
+	gr_add_u64(o, "waits_armed", t.armed);
 	gr_add_u64(o, "thp_scrubs", t.thps);
 	gr_add_u64(o, "thp_scrubs_after_migration", t.due);
 	gr_add_u64(o, "sweeps", t.sweeps);

@@ -51,6 +51,7 @@ const struct opt gr_opts[] = {
 	  .choices = gr_scopes },
 	{ "scrub", OPT_INT, &gr_opt.scrub, "1", "scrubber threads: each keeps reading every block of its share of the THPs against its owner's last generation, THPs just migrated first (damage at rest: a lossy migration)", 0, GR_MAX_SCRUB },
 	{ "scrub-nice", OPT_INT, &gr_opt.scrub_nice, "10", "the scrubbers' nice value: they take the CPU the race leaves over", -20, 19 },
+	{ "scrub-duty", OPT_INT, &gr_opt.scrub_duty, "10", "percent of the time a scrubber works: after each THP it rests 100/duty - 1 times as long as the THP took it (an idle guest CPU is a host thread the emulated machine's others could use); 100: flat out", 1, 100 },
 	{ "hang-timeout", OPT_DOUBLE, &gr_opt.hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
 	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy), corrupt (bytes flipped behind the pin's back) or at-rest (bytes flipped in a block at rest, before it is overwritten), once, in worker 0's third operation",
 	  .choices = gr_injects },
