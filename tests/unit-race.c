@@ -95,6 +95,14 @@ int main(void)
 		tap_ok(race_log_overlaps(&l, 1192, 1192) && !race_log_overlaps(&l, 1196, 1199) &&
 		       !race_log_overlaps(&l, 100, 200), "the last %d intervals are kept, older ones dropped",
 		       RACE_LOG_LEN);
+		{
+			bool more;
+			unsigned int c = race_log_count(&l, 1150, 1185, &more);
+
+			tap_ok(c == 4 && !more, "migrations ended in (1150, 1185]: %u (4), exact", c);
+			c = race_log_count(&l, 0, 10000, &more);
+			tap_ok(c == RACE_LOG_LEN && more, "since long ago: %u kept, a lower bound", c);
+		}
 	}
 
 	/* With a mover running flat out, an interval holding a full attempt must see it. */

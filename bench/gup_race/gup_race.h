@@ -28,10 +28,13 @@
 #define GR_PENDING	64	/* operations waiting for the trace to catch up */
 #define GR_TRACE_BATCH	4096
 #define GR_TRACE_STALE	1000000000ull	/* a migration entry open this long lost its end */
+#define GR_GEN_BUSY	0x80000000u	/* in gens[]: the owner is writing the block */
+#define GR_MAX_SCRUB	64
+#define GR_SCRUB_LOOK	32768	/* a scrubber looks whether its THP is armed this often (bytes) */
 
 enum gr_driver { GR_MOVE = 1, GR_AUTONUMA = 2, GR_BOTH = 3 };
 enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
-enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT };
+enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT, GR_INJECT_AT_REST };
 enum gr_scope { GR_SCOPE_REGION, GR_SCOPE_PROCESS };
 
 /* The options as given (setup.c holds their table). */
@@ -39,6 +42,7 @@ struct gr_opt {
 	uint64_t size, block, xfer;
 	double hang_s, duration, baseline;
 	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb;
+	int scrub, scrub_nice, scrub_duty;
 	int walkers, driver, inject, scan_scope, walk;	/* the enums: indexes into their words */
 	const char *pin, *file;
 };
@@ -91,6 +95,18 @@ struct gr_mover {
 	struct hist lat_moved, lat_refused;
 };
 
+/* A thread that keeps reading every block of its share of the THPs (scrub.c). */
+struct gr_scrubber {
+	pthread_t tid;
+	pid_t tid_os;
+	uint64_t since;		/* start of the current THP, for the hang check */
+	int idx, nice_errno;
+	size_t next;		/* the next of its THPs in its sweep */
+	uint64_t bytes, blocks, busy, raced, armed, thps, due, sweeps;
+	uint64_t cpu_ns;	/* its own CPU time: it runs niced, wall time says little */
+	char *copy;		/* a suspect block, copied while its owner stays away */
+};
+
 /* A thread that keeps walking the region's page tables (walk.h). */
 struct gr_walker {
 	pthread_t tid;
@@ -121,6 +137,12 @@ struct gr_violation {
 	uint64_t expected_gen, found_gen, found_offset, op;
 	bool found_valid, overlap;
 	struct stamp_range ranges[GR_MAX_RANGES];
+	/* at rest: when and where the block was last known good, and the migrations since */
+	bool at_rest;
+	int node_checked;
+	uint64_t checked_ns, detect_ns;
+	long long migrations;	/* -1: unknown (no trace) */
+	bool migrations_more;	/* the trace's log of the THP holds only the last ones */
 };
 
 /* One pin operation in flight, for the window and the report. */
@@ -129,7 +151,7 @@ struct gr_op {
 	int nint;
 	size_t thp;
 	uint64_t region_off, op;
-	int node_before, b;
+	int node_before, node_after, b;
 	unsigned int flags;	/* RACE_* so far */
 	bool node_changed;
 	struct race_probe probe;
@@ -162,7 +184,13 @@ struct gr_state {
 	size_t slice;		/* bytes of a THP each sharer owns (the last one: the rest) */
 	size_t bs, xfer;
 	struct pin_conf conf;
-	uint32_t *gens;		/* generation of every block, written only by its owner */
+	uint32_t *gens;		/* generation of every block, written only by its owner; GR_GEN_BUSY while it writes */
+	uint32_t *bad_gen;	/* the generation of a block last reported damaged at rest: reported once */
+	uint64_t *seen_ns;	/* when its owner last wrote or verified each block */
+	int16_t *seen_node;	/* and the THP's node then */
+	uint8_t *scrub_due;	/* THPs migrated since their last scrub: the scrubbers go there first */
+	struct gr_scrubber *s;
+	uint64_t at_rest;	/* violations found at rest (included in violations) */
 	struct race_thp *rt;
 	int *last_node;		/* where the movers last put each THP */
 	struct gr_worker *w;
@@ -212,6 +240,16 @@ const char *gr_driver_name(void);
 void *gr_worker_main(void *arg);
 int gr_op(struct gr_worker *w, int b, size_t thp);
 
+/* pinners.c: violations, for the scrubbers too */
+void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long long bad,
+		      size_t len, uint64_t gen, struct gr_violation *v);
+
+/* scrub.c: data at rest, checked by the owners and the scrubbers */
+void *gr_scrubber_main(void *arg);
+void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
+		    const char *seen, const char *data);
+json_object *gr_scrub_json(double race_s);
+
 /* movers.c: movers, hoppers and walkers */
 const pthread_attr_t *gr_thread_attr(void);
 void *gr_walker_main(void *arg);
@@ -225,6 +263,7 @@ void gr_trace_close(void);
 void gr_trace_open(void);
 void gr_defer(struct gr_worker *w, const struct gr_op *o, bool counted);
 void gr_resolve(struct gr_worker *w, bool wait);
+long long gr_trace_migrations(size_t thp, uint64_t t0, uint64_t t1, bool *more);
 
 /* report.c: the result */
 void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat *v1,

@@ -180,6 +180,8 @@ static void gr_move(struct gr_mover *m, const size_t *ks, int n)
 			     (!ret || (n > 1 && ret > 0 && gr_node_of(addr[i]) == target[i]));
 
 		race_attempt_end(&gr.rt[ks[i]], moved);
+		if (moved)
+			__atomic_store_n(&gr.scrub_due[ks[i]], 1, __ATOMIC_RELAXED);
 		if ((!ret || moved) && status[i] >= 0)
 			__atomic_store_n(&gr.last_node[ks[i]], status[i], __ATOMIC_RELAXED);
 		/* a THP that was never isolated is told by its own status, not the call's */

@@ -19,8 +19,17 @@ static void gr_print_violation(const struct gr_violation *v)
 	if (v->found_valid)
 		printf(" (generation %llu, expected %llu)", (unsigned long long)v->found_gen,
 		       (unsigned long long)v->expected_gen);
-	printf("; THP on node %d before, %d after; driver %s; %d bad block(s); differing bytes:",
-	       v->node_before, v->node_after, gr_driver_name(), v->bad_blocks);
+	if (v->at_rest) {
+		printf("; THP on node %d when last checked (%.3f s), %d now", v->node_checked,
+		       (int64_t)(v->checked_ns - gr.t_start) / 1e9,
+		       v->node_after);
+		if (v->migrations >= 0)
+			printf(", %s%lld migration(s) since", v->migrations_more ? "at least " : "",
+			       v->migrations);
+	} else {
+		printf("; THP on node %d before, %d after", v->node_before, v->node_after);
+	}
+	printf("; driver %s; %d bad block(s); differing bytes:", gr_driver_name(), v->bad_blocks);
 	for (int i = 0; i < MIN(v->nr_ranges, GR_MAX_RANGES); i++)
 		printf(" %zu+%zu", v->ranges[i].start, v->ranges[i].len);
 	if (v->nr_ranges > GR_MAX_RANGES)
@@ -29,7 +38,7 @@ static void gr_print_violation(const struct gr_violation *v)
 }
 
 /* The first violation, exactly: where, which THP on which node, what differs. Under vlock. */
-static void gr_first_violation(struct gr_worker *w, const struct gr_op *o, const char *blk,
+static void gr_first_violation(int worker, const struct gr_op *o, const char *blk,
 			       long long bad, uint64_t gen, struct gr_violation *v)
 {
 	const struct stamp_hdr *h = (const void *)blk;
@@ -39,7 +48,7 @@ static void gr_first_violation(struct gr_worker *w, const struct gr_op *o, const
 	v->thp = v->region_off / gr.r.thp_size;
 	v->node_before = o->node_before;
 	v->node_after = gr_node_resolve((void *)v->addr);
-	v->worker = w->idx;
+	v->worker = worker;
 	v->backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
 	v->phase = gr_phase_name[gr_phase()];
 	v->t_s = (now_ns() - gr.t_start) / 1e9;
@@ -53,6 +62,31 @@ static void gr_first_violation(struct gr_worker *w, const struct gr_op *o, const
 	gr.first = *v;
 	gr.have_first = true;
 	gr_print_violation(v);
+}
+
+/*
+ * A violation in buf (len bytes at o's region offset), its first bad block
+ * at bad: counted, and reported in full when it is the run's first.
+ */
+void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long long bad,
+		      size_t len, uint64_t gen, struct gr_violation *v)
+{
+	struct gr_worker *w = worker >= 0 ? &gr.w[worker] : NULL;
+
+	for (size_t off = bad; off + gr.bs <= len; off += gr.bs)
+		v->bad_blocks += stamp_check(buf + off, gr.bs, o->region_off + off, gen) != STAMP_OK;
+	__atomic_add_fetch(&gr.violations, 1, __ATOMIC_RELAXED);
+	if (v->at_rest)
+		__atomic_add_fetch(&gr.at_rest, 1, __ATOMIC_RELAXED);
+	/* A violation at rest is nobody's pin: the backends count theirs only. */
+	if (w && o->b >= 0 && !v->at_rest) {
+		w->st[o->b].violations++;
+		w->st[o->b].bad_blocks += v->bad_blocks;
+	}
+	pthread_mutex_lock(&gr.vlock);
+	if (!gr.have_first)
+		gr_first_violation(worker, o, buf + bad, bad, gen, v);
+	pthread_mutex_unlock(&gr.vlock);
 }
 
 /*
@@ -72,25 +106,66 @@ static bool gr_check(struct gr_worker *w, struct gr_op *o, const char *buf, size
 		w->st[o->b].bytes_checked += len;
 	if (bad < 0)
 		return true;
-	for (size_t off = bad; off + gr.bs <= len; off += gr.bs)
-		v.bad_blocks += stamp_check(buf + off, gr.bs, o->region_off + off, gen) != STAMP_OK;
-	__atomic_add_fetch(&gr.violations, 1, __ATOMIC_RELAXED);
-	if (o->b >= 0) {
-		w->st[o->b].violations++;
-		w->st[o->b].bad_blocks += v.bad_blocks;
-	}
-	pthread_mutex_lock(&gr.vlock);
-	if (!gr.have_first)
-		gr_first_violation(w, o, buf + bad, bad, gen, &v);
-	pthread_mutex_unlock(&gr.vlock);
+	gr_violation_add(w->idx, o, buf, bad, len, gen, &v);
 	return false;
 }
 
-static void gr_stamp(char *addr, size_t len, uint64_t roff, uint64_t gen)
+/*
+ * The owner marks its blocks busy before it writes them and publishes the
+ * new generation after (a sequence count per block): a scrubber that saw
+ * the same generation before and after reading a block read it whole.
+ */
+static void gr_gens_busy(uint64_t roff, size_t len)
 {
+	for (size_t i = roff / gr.bs; i < (roff + len) / gr.bs; i++)
+		__atomic_store_n(&gr.gens[i], gr.gens[i] | GR_GEN_BUSY, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);	/* busy before the first byte written */
+}
+
+static void gr_gens_publish(uint64_t roff, size_t len, uint32_t gen)
+{
+	for (size_t i = roff / gr.bs; i < (roff + len) / gr.bs; i++)
+		__atomic_store_n(&gr.gens[i], gen, __ATOMIC_RELEASE);
+}
+
+static void gr_stamp(char *addr, size_t len, uint64_t roff, uint32_t gen)
+{
+	gr_gens_busy(roff, len);
 	stamp_write_range(addr, len, gr.bs, roff, gen);
-	for (size_t i = 0; i < len / gr.bs; i++)
-		gr.gens[roff / gr.bs + i] = gen;
+	gr_gens_publish(roff, len, gen);
+}
+
+/* The owner's blocks at o, known good (just written or verified) now, on node. */
+static void gr_seen(uint64_t roff, size_t len, int node)
+{
+	uint64_t t = now_ns();
+
+	for (size_t i = roff / gr.bs; i < (roff + len) / gr.bs; i++) {
+		__atomic_store_n(&gr.seen_ns[i], t, __ATOMIC_RELAXED);
+		__atomic_store_n(&gr.seen_node[i], (int16_t)node, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Before an operation overwrites its range, every block must still hold
+ * the generation its owner (this thread, the only writer) last wrote: it
+ * sat still since, through whatever migrations happened, and this is
+ * where their damage shows.
+ */
+static void gr_verify_at_rest(struct gr_worker *w, const char *addr, uint64_t roff, size_t len)
+{
+	uint64_t t0 = now_ns();
+
+	for (size_t off = 0; off + gr.bs <= len; off += gr.bs) {
+		size_t blk = (roff + off) / gr.bs;
+		uint32_t gen = gr.gens[blk];
+		enum stamp_status st = stamp_check(addr + off, gr.bs, roff + off, gen);
+
+		if (st != STAMP_OK)
+			gr_at_rest_bad(w->idx, blk, gen, st, "mapping, before overwrite", addr + off);
+	}
+	w->check_ns += now_ns() - t0;
+	w->check_bytes += len;
 }
 
 /* ---- one pin operation ---- */
@@ -126,6 +201,7 @@ static void gr_interval_end(struct gr_op *o)
 	after = gr_node_resolve(gr.r.addr + o->region_off);
 	if (o->node_before >= 0 && after >= 0 && after != o->node_before)
 		o->node_changed = true;
+	o->node_after = after;
 }
 
 static void gr_keep_lat(struct gr_worker *w, const struct pin_inst *p)
@@ -168,10 +244,14 @@ static int gr_leg_in(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 	stamp_write_range(p->bounce, len, gr.bs, o->region_off, gen);
 	p->nr_lat = 0;
 	gr_step(w, "in");
+	/* Busy until checked: a bad arrival is this leg's finding, not the scrubbers'. */
+	gr_gens_busy(o->region_off, len);
 	ret = p->ops->in(p, io, len);
 	gr_keep_lat(w, p);
-	if (ret)
+	if (ret) {
+		gr_stamp(addr, len, o->region_off, ++w->gen);
 		return gr_fail_call(w, p, ret);
+	}
 	if (gr_inject_now(w, GR_INJECT_CORRUPT)) {
 		/* Bytes [bs/4, bs/4 + min(64, bs/4)) of the range's second block. */
 		char *victim = addr + (len > gr.bs ? gr.bs : 0) + gr.bs / 4;
@@ -179,9 +259,9 @@ static int gr_leg_in(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 		for (size_t i = 0; i < MIN(64, gr.bs / 4); i++)
 			victim[i] ^= 0xff;
 	}
-	for (size_t i = 0; i < len / gr.bs; i++)
-		gr.gens[o->region_off / gr.bs + i] = gen;
-	if (!gr_check(w, o, addr, len, gen, "from-peer", "mapping"))
+	if (gr_check(w, o, addr, len, gen, "from-peer", "mapping"))
+		gr_gens_publish(o->region_off, len, gen);
+	else
 		gr_stamp(addr, len, o->region_off, ++w->gen);	/* go on from a known state */
 	return 0;
 }
@@ -263,7 +343,7 @@ int gr_op(struct gr_worker *w, int b, size_t thp)
 {
 	struct pin_inst *p = &w->inst[b];
 	size_t len = MIN(gr.xfer, p->len_max), slots, off;
-	struct gr_op o = { .thp = thp, .op = w->ops, .b = b };
+	struct gr_op o = { .thp = thp, .op = w->ops, .b = b, .node_after = -1 };
 	int phase0 = gr_phase(), ret;
 	char *addr, *io;
 
@@ -279,10 +359,19 @@ int gr_op(struct gr_worker *w, int b, size_t thp)
 	w->nr_lat = 0;
 	w->cur_b = b;
 	__atomic_store_n(&w->cur_thp, (long)thp, __ATOMIC_RELEASE);
+	if (gr_inject_now(w, GR_INJECT_AT_REST)) {
+		/* Bytes [bs/4, bs/4 + min(64, bs/4)) of the range's second block, as a lossy move would. */
+		char *victim = addr + (len > gr.bs ? gr.bs : 0) + gr.bs / 4;
+
+		for (size_t i = 0; i < MIN(64, gr.bs / 4); i++)
+			victim[i] ^= 0xff;
+	}
+	gr_verify_at_rest(w, addr, o.region_off, len);
 	if (p->ops->holds_pin)
 		ret = gr_pinned(w, &o, p, io, len);
 	else
 		ret = gr_legs(w, &o, p, io, len, true);
+	gr_seen(o.region_off, len, o.node_after);
 	__atomic_store_n(&w->cur_thp, -1L, __ATOMIC_RELEASE);
 	gr_account(w, &o, phase0);
 	w->ops++;
@@ -308,6 +397,9 @@ static void gr_sweep(struct gr_worker *w)
 		for (size_t off = 0; off < w->slice_len; off += gr.bs) {
 			uint32_t gen = gr.gens[(roff + off) / gr.bs];
 
+			/* damage at rest already reported, and never overwritten since */
+			if (__atomic_load_n(&gr.bad_gen[(roff + off) / gr.bs], __ATOMIC_RELAXED) == gen)
+				continue;
 			o.region_off = roff + off;
 			if (!gr_check(w, &o, gr.r.addr + roff + off, gr.bs, gen, "final sweep", "mapping"))
 				break;
@@ -336,6 +428,7 @@ static int gr_worker_setup(struct gr_worker *w)
 		size_t roff = gr_own_thp(w, j) * gr.r.thp_size + w->slice_off;
 
 		gr_stamp(gr.r.addr + roff, w->slice_len, roff, 1);
+		gr_seen(roff, w->slice_len, gr.ctx->topo.nodes[0]);
 	}
 	w->gen = 1;
 	w->ready = true;

@@ -28,6 +28,21 @@ static void gr_stats_merge(struct gr_stats *d, const struct gr_stats *s)
 }
 
 
+/* At rest: when and on which node the block was last known good, and the migrations since. */
+static void gr_at_rest_json(json_object *o, const struct gr_violation *v)
+{
+	if (!v->at_rest)
+		return;
+	/* negative: at setup, before the pinning began */
+	json_object_object_add(o, "checked_s", v->checked_ns ?
+			       json_object_new_double((int64_t)(v->checked_ns - gr.t_start) / 1e9) : NULL);
+	json_object_object_add(o, "node_checked", json_object_new_int(v->node_checked));
+	json_object_object_add(o, "migrations_since_check", v->migrations >= 0 ?
+			       json_object_new_int64(v->migrations) : NULL);
+	json_object_object_add(o, "migrations_since_check_at_least",
+			       json_object_new_boolean(v->migrations_more));
+}
+
 static json_object *gr_violation_json(const struct gr_violation *v)
 {
 	json_object *o = json_object_new_object(), *r = json_object_new_array();
@@ -64,6 +79,7 @@ static json_object *gr_violation_json(const struct gr_violation *v)
 	}
 	json_object_object_add(o, "ranges", r);
 	json_object_object_add(o, "nr_ranges", json_object_new_int(v->nr_ranges));
+	gr_at_rest_json(o, v);
 	return o;
 }
 
@@ -259,6 +275,8 @@ void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat
 	}
 	gbps = cns ? cbytes / (double)cns : 0;
 	result_metric(res, "violations", json_object_new_int64(gr.violations));
+	result_metric(res, "violations_at_rest", json_object_new_int64(gr.at_rest));
+	result_metric(res, "scrub", gr_scrub_json(gr.t_end > gr.t_start ? (gr.t_end - gr.t_start) / 1e9 : 0));
 	result_metric(res, "race_windows", json_object_new_int64(windows));
 	result_metric(res, "race_windows_per_s", json_object_new_double(race_s > 0 ? windows / race_s : 0));
 	result_metric(res, "ops", json_object_new_int64(ops));

@@ -172,6 +172,10 @@ static int gr_start_threads(void)
 	}
 	for (int i = 0; i < gr_opt.walkers && !ret; i++)
 		ret = pthread_create(&gr.k[i].tid, gr_thread_attr(), gr_walker_main, &gr.k[i]);
+	for (int i = 0; i < gr_opt.scrub && !ret; i++) {
+		gr.s[i].idx = i;
+		ret = pthread_create(&gr.s[i].tid, gr_thread_attr(), gr_scrubber_main, &gr.s[i]);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		msg("pthread_create: %s", strerror(ret));
@@ -255,6 +259,11 @@ static int gr_join(json_object *hung)
 		snprintf(who, sizeof(who), "hopper %d", i);
 		lost += !gr_join_watch(gr.h[i].tid, gr.h[i].tid_os, who, "touching", &stop, hung);
 	}
+	for (int i = 0; i < gr_opt.scrub; i++) {
+		snprintf(who, sizeof(who), "scrubber %d", i);
+		lost += !gr_join_watch(gr.s[i].tid, gr.s[i].tid_os, who, "scrubbing a THP",
+				       &gr.s[i].since, hung);
+	}
 	return lost;
 }
 
@@ -263,14 +272,25 @@ static int gr_join(json_object *hung)
 /* The threads' state, and the per-block and per-THP bookkeeping. */
 static int gr_alloc(struct run_ctx *ctx)
 {
-	gr.gens = calloc(gr.r.size / gr.bs, sizeof(*gr.gens));
+	size_t nr_blocks = gr.r.size / gr.bs;
+
+	gr.gens = calloc(nr_blocks, sizeof(*gr.gens));
+	gr.bad_gen = calloc(nr_blocks, sizeof(*gr.bad_gen));
+	gr.seen_ns = calloc(nr_blocks, sizeof(*gr.seen_ns));
+	gr.seen_node = calloc(nr_blocks, sizeof(*gr.seen_node));
+	gr.scrub_due = calloc(gr.nr_thp, sizeof(*gr.scrub_due));
 	gr.rt = calloc(gr.nr_thp, sizeof(*gr.rt));
 	gr.last_node = calloc(gr.nr_thp, sizeof(*gr.last_node));
 	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
 	gr.m = calloc(gr_opt.movers, sizeof(*gr.m));
 	gr.k = calloc(MAX(gr_opt.walkers, 1), sizeof(*gr.k));
-	if (!gr.gens || !gr.rt || !gr.last_node || !gr.w || !gr.m || !gr.k)
+	gr.s = calloc(MAX(gr_opt.scrub, 1), sizeof(*gr.s));
+	if (!gr.gens || !gr.bad_gen || !gr.seen_ns || !gr.seen_node || !gr.scrub_due ||
+	    !gr.rt || !gr.last_node || !gr.w || !gr.m || !gr.k || !gr.s)
 		return -ENOMEM;
+	for (int i = 0; i < gr_opt.scrub; i++)
+		if (!(gr.s[i].copy = malloc(gr.bs)))
+			return -ENOMEM;
 	for (int k = 0; k < gr.nr_thp; k++)
 		gr.last_node[k] = ctx->topo.nodes[0];	/* where region_alloc faults it in */
 	for (int i = 0; i < gr.nr_threads; i++) {
@@ -364,6 +384,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "movers", json_object_new_int(gr_nr_movers()));
 	result_metric(res, "move_batch", json_object_new_int(gr_opt.move_batch));
 	result_metric(res, "walkers", json_object_new_int(gr_opt.walkers));
+	result_metric(res, "scrubbers", json_object_new_int(gr_opt.scrub));
 	result_metric(res, "size", json_object_new_int64(gr.r.size));
 	result_metric(res, "thp_size", json_object_new_int64(gr.r.thp_size));
 	result_metric(res, "thp_count", json_object_new_int(gr.nr_thp));
@@ -379,8 +400,8 @@ static void gr_params(struct run_ctx *ctx)
 		snprintf(base, sizeof(base), "%#lx", (unsigned long)gr.r.addr);
 		result_metric(res, "region_base", json_object_new_string(base));
 	}
-	printf("gup-race: %d THPs of %zu KiB (all PMD-mapped), %d pinner thread(s), driver %s, %d memory node(s), %.1f s (+%.1f s baseline)\n",
-	       gr.nr_thp, gr.r.thp_size >> 10, gr.nr_threads, gr_driver_name(),
+	printf("gup-race: %d THPs of %zu KiB (all PMD-mapped), %d pinner thread(s), %d scrubber(s), driver %s, %d memory node(s), %.1f s (+%.1f s baseline)\n",
+	       gr.nr_thp, gr.r.thp_size >> 10, gr.nr_threads, gr_opt.scrub, gr_driver_name(),
 	       ctx->topo.nr_nodes, gr_opt.duration, gr_opt.baseline);
 }
 

@@ -18,7 +18,7 @@
 /* The words of the enum options, in the order of the values they stand for. */
 static const char *const gr_drivers[] = { "autonuma", "move", "both", NULL };
 static const enum gr_driver gr_driver_of[] = { GR_AUTONUMA, GR_MOVE, GR_BOTH };
-const char *const gr_injects[] = { "none", "stale-after-pin", "corrupt", NULL };
+const char *const gr_injects[] = { "none", "stale-after-pin", "corrupt", "at-rest", NULL };
 static const char *const gr_scopes[] = { "region", "process", NULL };
 
 struct gr_opt gr_opt;
@@ -49,8 +49,11 @@ const struct opt gr_opts[] = {
 	{ "scan-mb", OPT_INT, &gr_opt.scan_mb, "4", "autonuma: NUMA balancing scan size for the run; 0: leave it", 0, 1 << 20 },
 	{ "scan-scope", OPT_ENUM, &gr_opt.scan_scope, "region", "autonuma: what NUMA balancing scans: region (a policy on it, MPOL_LOCAL for the threads) or process (every VMA, default policies)",
 	  .choices = gr_scopes },
+	{ "scrub", OPT_INT, &gr_opt.scrub, "1", "scrubber threads: each keeps reading every block of its share of the THPs against its owner's last generation, THPs just migrated first (damage at rest: a lossy migration)", 0, GR_MAX_SCRUB },
+	{ "scrub-nice", OPT_INT, &gr_opt.scrub_nice, "10", "the scrubbers' nice value: they take the CPU the race leaves over", -20, 19 },
+	{ "scrub-duty", OPT_INT, &gr_opt.scrub_duty, "10", "percent of the time a scrubber works: after each THP it rests 100/duty - 1 times as long as the THP took it (an idle guest CPU is a host thread the emulated machine's others could use); 100: flat out", 1, 100 },
 	{ "hang-timeout", OPT_DOUBLE, &gr_opt.hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
-	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy) or corrupt (bytes flipped behind the pin's back), once, in worker 0's third operation",
+	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy), corrupt (bytes flipped behind the pin's back) or at-rest (bytes flipped in a block at rest, before it is overwritten), once, in worker 0's third operation",
 	  .choices = gr_injects },
 	{ NULL }
 };

@@ -68,6 +68,20 @@ void gr_defer(struct gr_worker *w, const struct gr_op *o, bool counted)
 }
 
 
+/*
+ * The kernel's migrations of a THP that ended in (t0, t1], once the trace
+ * has caught up with t1; -1 without a trace. A lower bound when *more.
+ */
+long long gr_trace_migrations(size_t thp, uint64_t t0, uint64_t t1, bool *more)
+{
+	*more = false;
+	if (!gr_tr.on)
+		return -1;
+	gr_trace_wait(t1);
+	return race_log_count(&gr_tr.mig[thp], t0, t1, more);
+}
+
+
 /* ---- the trace reader ---- */
 
 enum gr_trace_kind { GR_TR_START, GR_TR_SET, GR_TR_REMOVE, GR_TR_KINDS };
@@ -122,6 +136,8 @@ static void gr_trace_event(const struct counters_rec *r, enum gr_trace_kind kind
 		gr_tr.unpaired++;
 		return;
 	}
+	if (gr.scrub_due)
+		__atomic_store_n(&gr.scrub_due[k], 1, __ATOMIC_RELAXED);
 	gr_tr.entries++;
 	hist_add(&gr_tr.entry_ns, r->time_ns - gr_tr.entry_set[k]);
 	hist_add(&gr_tr.call_ns, r->time_ns - start);

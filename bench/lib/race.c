@@ -99,3 +99,37 @@ bool race_log_overlaps(const struct race_log *l, uint64_t t0, uint64_t t1)
 	} while ((s & 1) || __atomic_load_n(&l->seq, __ATOMIC_RELAXED) != s);
 	return hit;
 }
+
+static unsigned int race_log_count_once(const struct race_log *l, uint64_t t0, uint64_t t1,
+					bool *more)
+{
+	uint64_t n = __atomic_load_n(&l->n, __ATOMIC_RELAXED), oldest = UINT64_MAX;
+	unsigned int c = 0;
+
+	for (uint64_t i = 0; i < n && i < RACE_LOG_LEN; i++) {
+		uint64_t b = __atomic_load_n(&l->end[i], __ATOMIC_RELAXED);
+
+		c += b > t0 && b <= t1;
+		oldest = b < oldest ? b : oldest;
+	}
+	*more = n > RACE_LOG_LEN && oldest > t0;
+	return c;
+}
+
+/*
+ * Intervals that ended in (t0, t1]: the migrations a THP went through
+ * between two looks at it. *more when older ones in that span may have
+ * left the log (the count is then a lower bound).
+ */
+unsigned int race_log_count(const struct race_log *l, uint64_t t0, uint64_t t1, bool *more)
+{
+	unsigned int c;
+	uint64_t s;
+
+	do {
+		s = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
+		c = (s & 1) ? 0 : race_log_count_once(l, t0, t1, more);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((s & 1) || __atomic_load_n(&l->seq, __ATOMIC_RELAXED) != s);
+	return c;
+}

@@ -44,6 +44,7 @@ struct race_log {
 void race_log_open(struct race_log *l, uint64_t t);
 int race_log_close(struct race_log *l, uint64_t t, uint64_t *start);
 bool race_log_overlaps(const struct race_log *l, uint64_t t0, uint64_t t1);
+unsigned int race_log_count(const struct race_log *l, uint64_t t0, uint64_t t1, bool *more);
 
 void race_attempt_begin(struct race_thp *t);
 void race_attempt_end(struct race_thp *t, bool moved);

@@ -16,6 +16,9 @@
 #include "counters.h"
 #include "numa_fault.h"
 #include "settings.h"
+#include "stamp.h"
+
+#define NF_BLOCK	4096	/* stamped block: one base page */
 
 struct nf_tunable {
 	enum setting id;
@@ -107,6 +110,51 @@ static json_object *nf_tunables_json(const char *bal_before)
 	return o;
 }
 
+/*
+ * The workers only read the region: every block is stamped once before
+ * anything moves it and must hold that stamp when balancing is over. A
+ * migration that loses or tears data at rest fails the run.
+ */
+static void nf_contents_stamp(struct region *r)
+{
+	stamp_write_range(r->addr, r->size, NF_BLOCK, 0, 1);
+}
+
+static void nf_contents_check(struct run_ctx *ctx, const struct region *r)
+{
+	json_object *o = json_object_new_object(), *f = NULL;
+	enum stamp_status st, first = STAMP_OK;
+	size_t bad = 0, at = 0;
+
+	for (size_t off = 0; off + NF_BLOCK <= r->size; off += NF_BLOCK) {
+		st = stamp_check(r->addr + off, NF_BLOCK, off, 1);
+		if (st != STAMP_OK && !bad++) {
+			first = st;
+			at = off;
+		}
+	}
+	json_object_object_add(o, "checked_bytes", json_object_new_int64(r->size));
+	json_object_object_add(o, "bad_blocks", json_object_new_int64(bad));
+	if (bad) {
+		void *a = r->addr + at;
+		int node = -1;
+
+		move_pages(0, 1, &a, NULL, &node, 0);
+		f = json_object_new_object();
+		json_object_object_add(f, "region_offset", json_object_new_int64(at));
+		json_object_object_add(f, "page", json_object_new_int64(at / r->page_size));
+		json_object_object_add(f, "status", json_object_new_string(stamp_status_name(first)));
+		json_object_object_add(f, "node", json_object_new_int(node));
+		result_verdict(ctx->res, VERDICT_FAIL, "contents lost at rest: %zu of %zu blocks bad after balancing, first at region offset %zu (page %zu, node %d): %s",
+			       bad, r->size / NF_BLOCK, at, at / r->page_size, node,
+			       stamp_status_name(first));
+	}
+	json_object_object_add(o, "first_bad", f);
+	result_metric(ctx->res, "contents", o);
+	printf("contents: %zu of %zu blocks as stamped before balancing\n",
+	       r->size / NF_BLOCK - bad, r->size / NF_BLOCK);
+}
+
 /* The region where the layout wants it before balancing starts. */
 static int nf_region(struct run_ctx *ctx, const struct nf_plan *p, struct region *r)
 {
@@ -125,6 +173,7 @@ static int nf_region(struct run_ctx *ctx, const struct nf_plan *p, struct region
 			       p->size, p->home, strerror(-ret));
 		return ret;
 	}
+	nf_contents_stamp(r);
 	if (p->layout != NF_INTERLEAVED || t->nr_nodes < 2)
 		return 0;
 	/* Page i on the i-th node, round robin: whole THPs, one address each. */
@@ -316,6 +365,7 @@ static int nf_run(struct run_ctx *ctx)
 	nf_thr_ticks = tsc_from_ns(&nf_tsc, thr_ns);
 	nf_balance(ctx, p, &smp, &fl);
 	pmd1 = nf_opt.base_pages ? -1 : region_count_pmd_mapped(&r);
+	nf_contents_check(ctx, &r);
 	nf_report(ctx, p, &smp, &fl, thr_ns, thr_how);
 free:
 	free(smp.target);
