@@ -213,6 +213,7 @@ static int cmd_run(int argc, char **argv)
 		msg("%s is not available: %s", s->name, s->unimplemented);
 		return EXIT_SKIP;
 	}
+	guard_exclusive();
 	ctx.verbose = verbose;
 	topo_init(&ctx.topo);
 	ctx.res = result_new(s->name, &ctx.topo, argc, argv);

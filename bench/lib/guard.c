@@ -100,14 +100,15 @@ static pid_t guard_owner(int fd)
 }
 
 /*
- * The lock, as an fd, after waiting up to wait_ms for its holder (the last
- * run's guardian may still be restoring); -EBUSY and the holder's pid when
- * another run keeps it.
+ * The lock, as an fd. A guardian whose migrace died may still hold it while
+ * it restores: waited for, up to wait_ms. A migrace still alive holds it
+ * for its run: -EBUSY and its pid at once.
  */
 static int guard_lock(int wait_ms, pid_t *owner)
 {
 	char path[GUARD_PATH];
 	int fd, ret;
+	pid_t holder;
 
 	ret = guard_mkdir();
 	if (ret)
@@ -117,10 +118,11 @@ static int guard_lock(int wait_ms, pid_t *owner)
 	if (fd < 0)
 		return -errno;
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += GUARD_POLL_MS) {
-		if (errno != EWOULDBLOCK || waited >= wait_ms) {
-			ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		holder = guard_owner(fd);
+		if (ret != -EBUSY || waited >= wait_ms || (holder > 0 && !kill(holder, 0))) {
 			if (owner)
-				*owner = guard_owner(fd);
+				*owner = holder;
 			close(fd);
 			return ret;
 		}
@@ -163,6 +165,33 @@ static int guard_replay(int *restored)
 			(*restored)++;
 	}
 	return unlink(path) ? -errno : 0;
+}
+
+void guard_refuse(pid_t owner)
+{
+	usage_error("another migrace (pid %d) is changing this machine's tunables (lock %s/lock): one such run at a time",
+		    (int)owner, guard_path);
+}
+
+/*
+ * Before a run prints anything: one that changes tunables while another
+ * does would take its values for the machine's, and measure it racing.
+ * Waits out the last run's guardian, still restoring.
+ */
+void guard_exclusive(void)
+{
+	char path[GUARD_PATH];
+	pid_t owner = 0;
+	int fd;
+
+	guard_file(path, sizeof(path), "lock");
+	if (access(path, F_OK))
+		return;
+	fd = guard_lock(GUARD_WAIT_MS, &owner);
+	if (fd == -EBUSY)
+		guard_refuse(owner);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* What `migrace restore` does, and every guardian at its start: replay a dead run's journal. */

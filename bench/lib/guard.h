@@ -7,6 +7,8 @@
 
 #define GUARD_DIR	"/run/migrace"
 
+void guard_exclusive(void);
+void guard_refuse(pid_t owner) __attribute__((noreturn));
 int guard_start(void);
 int guard_save(const char *path, const char *value, pid_t *owner);
 void guard_done(void);

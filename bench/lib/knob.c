@@ -53,8 +53,7 @@ static int knob_guard(const char *path, const char *saved)
 	int ret = guard_save(path, saved, &owner);
 
 	if (ret == -EBUSY)
-		usage_error("another migrace (pid %d) is changing this machine's tunables (lock %s/lock): one such run at a time",
-			    (int)owner, guard_dir());
+		guard_refuse(owner);
 	return ret;
 }
 
