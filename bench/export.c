@@ -122,7 +122,7 @@ static void exp_hist(struct exp_ctx *c, const char *path, json_object *h)
 	json_object *buckets, *unit;
 	int r = c->run;
 
-	if (json_object_object_get_ex(h, "unit", &unit))
+	if (json_object_object_get_ex(h, "unit", &unit) && json_object_is_type(unit, json_type_string))
 		snprintf(it->unit, sizeof(it->unit), "%s", json_object_get_string(unit));
 	if (!json_object_object_get_ex(h, "buckets", &buckets))
 		return;
@@ -283,7 +283,7 @@ static double exp_started(json_object *rep)
 	json_object *v;
 	struct tm tm = { 0 };
 
-	if (!json_object_object_get_ex(rep, "started", &v) ||
+	if (!json_object_object_get_ex(rep, "started", &v) || !json_object_is_type(v, json_type_string) ||
 	    !strptime(json_object_get_string(v), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		return -1;
 	return timegm(&tm);

@@ -269,9 +269,11 @@ static void rates_classify(const char *dir, struct rates_run *r)
 	} else if (verdict && !strcmp(verdict, "fail")) {
 		rates_classify_result(res, r);
 	} else if ((verdict && !strcmp(verdict, "skip")) || (!verdict && status == EXIT_SKIP)) {
+		const char *why = json_object_get_string(rates_get(res, "reason"));
+
 		r->cls = RC_SKIP;
 		snprintf(r->detail, sizeof(r->detail), "%s",
-			 verdict ? json_object_get_string(rates_get(res, "reason")) : "exit 3, no result");
+			 !verdict ? "exit 3, no result" : why ? why : "");
 	} else if (verdict && !strcmp(verdict, "pass") && status == EXIT_PASS) {
 		r->cls = RC_PASS;
 	} else {

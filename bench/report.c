@@ -239,8 +239,10 @@ static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 					why = json_object_get_string(v);
 				if (json_object_object_get_ex(s->reps[j], "kernel_log", &v) &&
 				    json_object_is_type(v, json_type_array) && json_object_array_length(v)) {
-					if (!hits)
-						klog = json_object_get_string(json_object_array_get_idx(v, 0));
+					json_object *line = json_object_array_get_idx(v, 0);
+
+					if (!hits && json_object_is_type(line, json_type_string))
+						klog = json_object_get_string(line);
 					hits += json_object_array_length(v);
 				}
 			}
