@@ -415,7 +415,8 @@ static void exp_write_cdf(struct exp_out *o, struct exp_item *it)
 
 	for (int r = 0; r < o->nruns; r++) {
 		/* repetitions add buckets as they come: the CDF needs them in order */
-		qsort(it->b[r], it->nb[r], sizeof(*it->b[r]), exp_bucket_cmp);
+		if (it->nb[r])	/* a run without this histogram has no array (qsort of NULL is UB) */
+			qsort(it->b[r], it->nb[r], sizeof(*it->b[r]), exp_bucket_cmp);
 		for (int k = 0; k < it->nb[r]; k++) {
 			lo = MIN(lo, MAX(it->b[r][k].low, 1));
 			hi = MAX(hi, it->b[r][k].high);

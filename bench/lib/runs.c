@@ -272,7 +272,8 @@ static void runs_load_reps(struct run *r)
 	/* a run whose machine died before its first result still gets its report */
 	if (!n && strcmp(r->status, "incomplete"))
 		usage_error("%s: no <scenario>-rep<N>.json results: not a run directory", r->dir);
-	qsort(f, n, sizeof(*f), runs_file_cmp);
+	if (n)	/* qsort of NULL is undefined, even for no elements (UBSan) */
+		qsort(f, n, sizeof(*f), runs_file_cmp);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", r->dir, f[i].name);
 		runs_add_rep(r, path, f[i].scn);
