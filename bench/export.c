@@ -122,7 +122,7 @@ static void exp_hist(struct exp_ctx *c, const char *path, json_object *h)
 	json_object *buckets, *unit;
 	int r = c->run;
 
-	if (json_object_object_get_ex(h, "unit", &unit))
+	if (json_object_object_get_ex(h, "unit", &unit) && json_object_is_type(unit, json_type_string))
 		snprintf(it->unit, sizeof(it->unit), "%s", json_object_get_string(unit));
 	if (!json_object_object_get_ex(h, "buckets", &buckets))
 		return;
@@ -283,7 +283,7 @@ static double exp_started(json_object *rep)
 	json_object *v;
 	struct tm tm = { 0 };
 
-	if (!json_object_object_get_ex(rep, "started", &v) ||
+	if (!json_object_object_get_ex(rep, "started", &v) || !json_object_is_type(v, json_type_string) ||
 	    !strptime(json_object_get_string(v), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		return -1;
 	return timegm(&tm);
@@ -415,7 +415,8 @@ static void exp_write_cdf(struct exp_out *o, struct exp_item *it)
 
 	for (int r = 0; r < o->nruns; r++) {
 		/* repetitions add buckets as they come: the CDF needs them in order */
-		qsort(it->b[r], it->nb[r], sizeof(*it->b[r]), exp_bucket_cmp);
+		if (it->nb[r])	/* a run without this histogram has no array (qsort of NULL is UB) */
+			qsort(it->b[r], it->nb[r], sizeof(*it->b[r]), exp_bucket_cmp);
 		for (int k = 0; k < it->nb[r]; k++) {
 			lo = MIN(lo, MAX(it->b[r][k].low, 1));
 			hi = MAX(hi, it->b[r][k].high);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "guard.h"
 #include "knob.h"
 #include "known.h"
 #include "report.h"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 		"       migrace run SCENARIO --help\n"
 		"       migrace provenance        (this machine and kernel, as JSON)\n"
 		"       migrace klog-filter       (the lines of stdin that fail a run: BUG, WARNING, ..., with their stacks)\n"
+		"       migrace restore           (puts back the tunables of a migrace that died with its guardian,\n"
+		"                                 from the journal in " GUARD_DIR "; runners do it at start)\n"
 		"       migrace triage [--known-issues DIR] RESULT.json...\n"
 		"                                 (names the known kernel issue of failed results, in place;\n"
 		"                                 run it again after adding 'after exit:' kernel-log lines)\n"
@@ -137,6 +140,33 @@ static int cmd_klog_filter(void)
 	return EXIT_PASS;
 }
 
+/*
+ * A journal is left only when migrace and its guardian both died (a cgroup
+ * killed whole): the next migrace replays it too, this is for the runners.
+ */
+static int cmd_restore(void)
+{
+	pid_t owner = 0;
+	int restored, ret = guard_recover(&restored, &owner);
+
+	if (ret == -EBUSY) {
+		msg("restore: migrace pid %d is running and holds %s/lock: its tunables are its own to restore",
+		    (int)owner, guard_dir());
+		return EXIT_USAGE;
+	}
+	if (ret == -EACCES || ret == -EPERM || ret == -EROFS) {
+		msg("restore: %s: %s (run it as root)", guard_dir(), strerror(-ret));
+		return EXIT_USAGE;
+	}
+	if (ret) {
+		msg("restore: %s: %s", guard_dir(), strerror(-ret));
+		return EXIT_FAIL;
+	}
+	if (restored)
+		printf("restored %d tunables a dead migrace had left changed\n", restored);
+	return EXIT_PASS;
+}
+
 /* Every result holds its counters: the whole run as phase "run", and the scenario's own phases. */
 static void run_counters(struct run_ctx *ctx)
 {
@@ -205,6 +235,7 @@ static int cmd_run(int argc, char **argv)
 		msg("%s is not available: %s", s->name, s->unimplemented);
 		return EXIT_SKIP;
 	}
+	guard_exclusive();
 	ctx.verbose = verbose;
 	topo_init(&ctx.topo);
 	ctx.res = result_new(s->name, &ctx.topo, argc, argv);
@@ -270,6 +301,8 @@ int main(int argc, char **argv)
 		return cmd_provenance();
 	if (!strcmp(argv[1], "klog-filter"))
 		return cmd_klog_filter();
+	if (!strcmp(argv[1], "restore"))
+		return cmd_restore();
 	if (!strcmp(argv[1], "triage"))
 		return cmd_triage(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "compare"))

@@ -269,9 +269,11 @@ static void rates_classify(const char *dir, struct rates_run *r)
 	} else if (verdict && !strcmp(verdict, "fail")) {
 		rates_classify_result(res, r);
 	} else if ((verdict && !strcmp(verdict, "skip")) || (!verdict && status == EXIT_SKIP)) {
+		const char *why = json_object_get_string(rates_get(res, "reason"));
+
 		r->cls = RC_SKIP;
 		snprintf(r->detail, sizeof(r->detail), "%s",
-			 verdict ? json_object_get_string(rates_get(res, "reason")) : "exit 3, no result");
+			 !verdict ? "exit 3, no result" : why ? why : "");
 	} else if (verdict && !strcmp(verdict, "pass") && status == EXIT_PASS) {
 		r->cls = RC_PASS;
 	} else {
@@ -708,9 +710,10 @@ int rates_report(char **dirs, int n, const char *out)
 	struct rates_set *s;
 	struct run *runs;
 	struct rates_fisher fi;
-	char path[PATH_MAX + 16], words[256];
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32], words[256];
 	bool emulated = false;
 	FILE *f;
+	int err;
 
 	if (!out)
 		usage_error("report: --out DIR is required");
@@ -719,7 +722,7 @@ int rates_report(char **dirs, int n, const char *out)
 	s = rates_load_all(dirs, n);
 	runs = calloc(n, sizeof(*runs));
 	snprintf(path, sizeof(path), "%s/index.html", out);
-	f = fopen(path, "we");
+	f = atomic_open(path, tmp, sizeof(tmp));
 	if (!f || !runs)
 		usage_error("report: cannot write %s: %s", path, strerror(errno));
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -757,8 +760,9 @@ int rates_report(char **dirs, int n, const char *out)
 	}
 	report_raw(runs, n, f);
 	fputs("<p>Made by migrace " PACKAGE_VERSION " (runners/publish).</p>\n</body>\n</html>\n", f);
-	if (fclose(f))
-		usage_error("report: cannot write %s: %s", path, strerror(errno));
+	err = atomic_close(f, tmp, path);
+	if (err)
+		usage_error("report: cannot write %s: %s", path, strerror(-err));
 	free(runs);
 	rates_free(s, n);
 	free(s);

@@ -239,8 +239,10 @@ static void report_verdicts(const struct run *runs, int nruns, FILE *f)
 					why = json_object_get_string(v);
 				if (json_object_object_get_ex(s->reps[j], "kernel_log", &v) &&
 				    json_object_is_type(v, json_type_array) && json_object_array_length(v)) {
-					if (!hits)
-						klog = json_object_get_string(json_object_array_get_idx(v, 0));
+					json_object *line = json_object_array_get_idx(v, 0);
+
+					if (!hits && json_object_is_type(line, json_type_string))
+						klog = json_object_get_string(line);
 					hits += json_object_array_length(v);
 				}
 			}
@@ -368,9 +370,9 @@ static const struct opt report_opts[] = {
 int cmd_report(int argc, char **argv)
 {
 	struct run *runs = calloc(RUNS_MAX, sizeof(*runs));
-	char *dirs[RUNS_MAX + 1], path[PATH_MAX + 16];
+	char *dirs[RUNS_MAX + 1], path[PATH_MAX + 16], tmp[PATH_MAX + 32];
 	FILE *f;
-	int n;
+	int n, err;
 
 	n = report_args(report_opts, argc, argv, "migrace report [--threshold PCT] --out DIR RUN...\n\n"
 			"Writes DIR/index.html: first a line per run (pass, fail, incomplete, with the\n"
@@ -385,7 +387,7 @@ int cmd_report(int argc, char **argv)
 	}
 	report_load_out(runs, n, dirs, "report", report_out);
 	snprintf(path, sizeof(path), "%s/index.html", report_out);
-	f = fopen(path, "we");
+	f = atomic_open(path, tmp, sizeof(tmp));
 	if (!f)
 		usage_error("report: cannot write %s: %s", path, strerror(errno));
 	report_head(runs, n, f);
@@ -398,8 +400,9 @@ int cmd_report(int argc, char **argv)
 	report_provenance(runs, n, f);
 	report_raw(runs, n, f);
 	fputs("<p>Made by migrace " PACKAGE_VERSION " (runners/publish).</p>\n</body>\n</html>\n", f);
-	if (fclose(f))
-		usage_error("report: cannot write %s: %s", path, strerror(errno));
+	err = atomic_close(f, tmp, path);
+	if (err)
+		usage_error("report: cannot write %s: %s", path, strerror(-err));
 	runs_free(runs, n);
 	free(runs);
 	return EXIT_PASS;

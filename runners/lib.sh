@@ -92,6 +92,19 @@ migrace_bin() {
 	fi
 }
 
+# Stdin into the file $1, whole or not at all even if the machine dies:
+# written aside, synced, renamed over, and the rename synced with its directory.
+write_atomic() {
+	local dir tmp
+	dir=$(dirname "$1")
+	tmp=$(mktemp "$dir/.${1##*/}.XXXXXX") || return 1
+	if cat >"$tmp" && chmod 644 "$tmp" && sync "$tmp" && mv -f "$tmp" "$1" && sync "$dir"; then
+		return 0
+	fi
+	rm -f "$tmp"
+	return 1
+}
+
 # The kernel log after migrace has exited: some kernel bugs only show when
 # its mm is torn down ("BUG: Bad rss-counter state"), after its own check.
 klog_mark() {
@@ -113,7 +126,8 @@ klog_fail_result() {
 	printf '%s: the kernel log after migrace exited:\n%s\n' "$prog" "$3" >>"$2"
 	[ -f "$1" ] && jq --arg b "$3" '($b | split("\n")) as $l |
 		.kernel_log += [$l[] | "after exit: " + .] | .verdict = "fail" |
-		.reason = "kernel log after migrace exited: " + $l[0]' "$1" >"$1.tmp" &&
-		mv "$1.tmp" "$1"
+		.reason = "kernel log after migrace exited: " + $l[0]' "$1" >"$1.new" &&
+		write_atomic "$1" <"$1.new"
+	rm -f "$1.new"
 	return 1
 }

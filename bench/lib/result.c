@@ -149,15 +149,18 @@ void result_metric(struct result *r, const char *name, json_object *val)
 	json_object_object_add(r->metrics, name, val);
 }
 
+/* Whole or absent, even after a crash or a power cut: a reader never sees half a result. */
 int result_write(json_object *root, const char *path)
 {
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
 	char tmp[4096];
+	FILE *f = atomic_open(path, tmp, sizeof(tmp));
 
-	/* Written aside and renamed: a reader never sees half a result. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE))
-		return -EIO;
-	return rename(tmp, path) ? -errno : 0;
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return atomic_close(f, tmp, path);
 }
 
 static const char *result_str(json_object *o, const char *key)
@@ -188,14 +191,14 @@ void result_print_summary(json_object *root)
 int result_finish(struct result *r, const char *json_path)
 {
 	int ret = r->verdict == VERDICT_PASS ? EXIT_PASS :
-		  r->verdict == VERDICT_SKIP ? EXIT_SKIP : EXIT_FAIL;
+		  r->verdict == VERDICT_SKIP ? EXIT_SKIP : EXIT_FAIL, err;
 
 	json_object_object_add(r->root, "verdict", json_object_new_string(verdict_name(r->verdict)));
 	json_object_object_add(r->root, "reason", json_object_new_string(r->reason));
 	json_object_object_add(r->root, "metrics", json_object_get(r->metrics));
 	known_triage_default(r->root);
-	if (json_path && result_write(r->root, json_path)) {
-		msg("cannot write %s: %s", json_path, strerror(errno));
+	if (json_path && (err = result_write(r->root, json_path))) {
+		msg("cannot write %s: %s", json_path, strerror(-err));
 		ret = EXIT_FAIL;
 	}
 	result_print_summary(r->root);

@@ -35,12 +35,76 @@ static int runs_rep_name(const char *file, char *scn, size_t len)
 	return n;
 }
 
+#define RUNS_FILE_MAX	(64 << 20)	/* far beyond any result: a bigger file is not one */
+
+/* The whole file, NUL-terminated, or NULL with *why said. */
+static char *runs_slurp(const char *path, size_t *len, const char **why)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	for (size_t got = 1; got; n += got) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > RUNS_FILE_MAX || !(buf = realloc(buf, cap)))
+				break;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+	}
+	*why = ferror(f) ? strerror(errno) : cap > RUNS_FILE_MAX ? "larger than 64 MiB" :
+	       !buf ? strerror(ENOMEM) : NULL;
+	fclose(f);
+	if (*why) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/*
+ * A result or provenance, or exit 2 naming the file and what is wrong with
+ * it: a file cut short by a crash says so, with the byte where it ends.
+ */
 static json_object *runs_parse(const char *path)
 {
-	json_object *o = json_object_from_file(path);
+	struct json_tokener *tok;
+	enum json_tokener_error err;
+	const char *why;
+	json_object *o;
+	size_t len, end;
+	char *text = runs_slurp(path, &len, &why);
 
-	if (!o)
-		usage_error("%s: not valid JSON (truncated?)", path);
+	if (!text)
+		usage_error("%s: cannot read it: %s", path, why);
+	if (!text[strspn(text, " \t\r\n")])
+		usage_error("%s: empty (truncated?)", path);
+	if (memchr(text, '\0', len))
+		usage_error("%s: not a result: a NUL byte at byte %zu", path, strlen(text));
+	tok = json_tokener_new();
+	if (!tok)
+		abort();
+	o = json_tokener_parse_ex(tok, text, len);
+	err = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (err == json_tokener_continue)
+		usage_error("%s: not valid JSON: it ends at byte %zu in the middle of a value (truncated?)",
+			    path, len);
+	if (err != json_tokener_success)
+		usage_error("%s: not valid JSON at byte %zu: %s", path, end,
+			    json_tokener_error_desc(err));
+	if (text[end + strspn(text + end, " \t\r\n")])
+		usage_error("%s: not valid JSON: more after the value, at byte %zu", path, end);
+	free(text);
+	if (!json_object_is_type(o, json_type_object))
+		usage_error("%s: not a result: not a JSON object", path);
 	return o;
 }
 
@@ -85,27 +149,77 @@ static void runs_counters(json_object *metrics, json_object *counters)
 	json_object_object_add(metrics, "counters", out);
 }
 
+/* A string member, or "" when there is none. */
+static const char *runs_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+/* A member that must have a type when it is there; required ones must be there. */
+static void runs_want(json_object *o, const char *path, const char *key, enum json_type type,
+		      bool required)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v)) {
+		if (required)
+			usage_error("%s: not a result: no \"%s\"", path, key);
+		return;
+	}
+	if (!json_object_is_type(v, type))
+		usage_error("%s: not a result: \"%s\" is %s, not %s", path, key,
+			    json_type_to_name(json_object_get_type(v)), json_type_to_name(type));
+}
+
+/*
+ * What the readers rely on, checked once here, so that a result damaged in
+ * any way is refused with its name and the reason rather than read wrong.
+ */
+static void runs_check(json_object *o, const char *path, const char *scn_name)
+{
+	static const char *const verdicts[] = { "pass", "fail", "skip", NULL };
+	const char *verdict;
+	int i;
+
+	runs_want(o, path, "schema", json_type_string, true);
+	if (strcmp(runs_str(o, "schema"), RESULT_SCHEMA))
+		usage_error("%s: not a %s result (schema \"%.40s\")", path, RESULT_SCHEMA,
+			    runs_str(o, "schema"));
+	runs_want(o, path, "scenario", json_type_string, true);
+	if (strcmp(runs_str(o, "scenario"), scn_name))
+		usage_error("%s: holds scenario '%.40s', its name says '%s'", path,
+			    runs_str(o, "scenario"), scn_name);
+	runs_want(o, path, "verdict", json_type_string, true);
+	verdict = runs_str(o, "verdict");
+	for (i = 0; verdicts[i] && strcmp(verdicts[i], verdict); i++)
+		;
+	if (!verdicts[i])
+		usage_error("%s: not a result: verdict \"%.40s\" is not pass, fail or skip", path, verdict);
+	runs_want(o, path, "metrics", json_type_object, true);
+	runs_want(o, path, "reason", json_type_string, false);
+	runs_want(o, path, "provenance", json_type_object, false);
+	runs_want(o, path, "counters", json_type_object, false);
+	runs_want(o, path, "kernel_log", json_type_array, false);
+	runs_want(o, path, "known_issue", json_type_object, false);
+}
+
 static void runs_add_rep(struct run *r, const char *path, const char *scn_name)
 {
 	json_object *o = runs_parse(path), *v;
 	struct run_scn *s;
 	const char *verdict;
 
-	if (!json_object_object_get_ex(o, "schema", &v) ||
-	    strcmp(json_object_get_string(v), RESULT_SCHEMA))
-		usage_error("%s: not a %s result", path, RESULT_SCHEMA);
-	if (!json_object_object_get_ex(o, "scenario", &v) ||
-	    strcmp(json_object_get_string(v), scn_name))
-		usage_error("%s: holds scenario '%s', its name says '%s'", path,
-			    v ? json_object_get_string(v) : "", scn_name);
-	if (!json_object_object_get_ex(o, "metrics", &v) || !json_object_is_type(v, json_type_object))
-		usage_error("%s: no metrics object", path);
+	runs_check(o, path, scn_name);
 	if (json_object_object_get_ex(o, "counters", &v) && v)
 		runs_counters(json_object_object_get(o, "metrics"), v);
-	if (!r->prov && json_object_object_get_ex(o, "provenance", &v))
+	if (!r->prov && json_object_object_get_ex(o, "provenance", &v) && v)
 		r->prov = json_object_get(v);
 	s = runs_scn_get(r, scn_name);
-	verdict = json_object_object_get_ex(o, "verdict", &v) ? json_object_get_string(v) : "";
+	verdict = runs_str(o, "verdict");
 	if (!strcmp(verdict, "skip")) {
 		s->skipped++;
 		json_object_put(o);
@@ -158,7 +272,8 @@ static void runs_load_reps(struct run *r)
 	/* a run whose machine died before its first result still gets its report */
 	if (!n && strcmp(r->status, "incomplete"))
 		usage_error("%s: no <scenario>-rep<N>.json results: not a run directory", r->dir);
-	qsort(f, n, sizeof(*f), runs_file_cmp);
+	if (n)	/* qsort of NULL is undefined, even for no elements (UBSan) */
+		qsort(f, n, sizeof(*f), runs_file_cmp);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", r->dir, f[i].name);
 		runs_add_rep(r, path, f[i].scn);
@@ -174,7 +289,8 @@ static void runs_label(struct run *r)
 	char parent[PATH_MAX], *slash;
 
 	if (r->prov && json_object_object_get_ex(r->prov, "suite", &suite) &&
-	    json_object_object_get_ex(suite, "label", &suite))
+	    json_object_object_get_ex(suite, "label", &suite) &&
+	    json_object_is_type(suite, json_type_string))
 		lbl = json_object_get_string(suite);
 	if (rel[0]) {
 		snprintf(r->label, sizeof(r->label), "%s%s%s", rel, lbl[0] ? "-" : "", lbl);
@@ -316,7 +432,8 @@ static void runs_walk_hist(json_object *o, char *name, size_t len, run_value_fn 
 	json_object *v;
 	struct run_value val;
 
-	val.unit = json_object_object_get_ex(o, "unit", &v) ? json_object_get_string(v) : NULL;
+	val.unit = json_object_object_get_ex(o, "unit", &v) && json_object_is_type(v, json_type_string) ?
+		   json_object_get_string(v) : NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(pct); i++) {
 		if (!json_object_object_get_ex(o, pct[i], &v))
 			continue;

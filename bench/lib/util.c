@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,6 +126,77 @@ int write_text(const char *path, const char *s)
 	if (close(fd) && !err)
 		err = -errno;
 	return err;
+}
+
+/* A rename or a new file lasts only once its directory is on disk too. */
+int fsync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, ret = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A file that is whole or absent, even after a crash of the program or the
+ * machine: written aside under a hidden name in the same directory,
+ * synced, renamed over path by atomic_close(), and the rename synced.
+ */
+FILE *atomic_open(const char *path, char *tmp, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n, fd;
+	mode_t mask;
+	FILE *f;
+
+	n = slash ? snprintf(tmp, len, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)
+		  : snprintf(tmp, len, ".%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	/* mkstemp makes it 0600: a result is as readable as any file written plainly. */
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+	}
+	return f;
+}
+
+/* 0, or -errno with nothing left behind and path as it was. */
+int atomic_close(FILE *f, const char *tmp, const char *path)
+{
+	int ret = 0;
+
+	if (fflush(f) || fsync(fileno(f)))
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return ret;
+	}
+	return fsync_dir_of(path);
 }
 
 long long read_ll(const char *path, long long dflt)

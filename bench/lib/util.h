@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <signal.h>
 
 /* Exit status of `migrace run`, documented in README.md. */
@@ -29,6 +30,9 @@ void fmt_size(char *buf, size_t len, uint64_t bytes);
 
 int read_text(const char *path, char *buf, size_t len);
 int write_text(const char *path, const char *s);
+int fsync_dir_of(const char *path);
+FILE *atomic_open(const char *path, char *tmp, size_t len);
+int atomic_close(FILE *f, const char *tmp, const char *path);
 long long read_ll(const char *path, long long dflt);
 const char *bracketed(const char *s, char *buf, size_t len);
 
