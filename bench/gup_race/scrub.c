@@ -229,12 +229,13 @@ void *gr_scrubber_main(void *arg)
 
 json_object *gr_scrub_json(double run_s)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
 	struct gr_scrubber t = { 0 };
 	double gbps;
 
 	if (!gr_opt.scrub)
 		return NULL;
+	o = json_object_new_object();
 	for (int i = 0; i < gr_opt.scrub; i++) {
 		const struct gr_scrubber *s = &gr.s[i];
 
