@@ -17,6 +17,12 @@ skip() {
 	echo "ok $n # SKIP $1"
 }
 
+# try CMD...: runs a check without ending a set -e script when it fails;
+# its status is left in $st for ok.
+try() {
+	"$@" && st=0 || st=$?
+}
+
 diag() {
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
