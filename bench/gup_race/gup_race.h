@@ -99,7 +99,7 @@ struct gr_mover {
 struct gr_scrubber {
 	pthread_t tid;
 	pid_t tid_os;
-	uint64_t since;		/* start of the current THP, for the hang check */
+	uint64_t since;		/* its last sign of life (a THP begun, a slice of rest), for the hang check */
 	int idx, nice_errno;
 	size_t next;		/* the next of its THPs in its sweep */
 	uint64_t bytes, blocks, busy, raced, armed, thps, due, sweeps;
@@ -214,6 +214,7 @@ extern struct gr_opt gr_opt;
 extern struct gr_trace gr_tr;
 extern struct gr_state gr;
 extern const struct opt gr_opts[];
+extern const struct profile gr_profiles[];
 extern const char *const gr_injects[];
 
 static inline int gr_phase(void)

@@ -149,13 +149,16 @@ static bool gr_scrub_wait_armed(struct gr_scrubber *s, size_t k)
  * others. So a scrubber works --scrub-duty percent of the time: after a
  * THP that took c ns of its CPU it rests c * (100 - duty) / duty ns.
  */
-static void gr_scrub_rest(uint64_t c)
+static void gr_scrub_rest(struct gr_scrubber *s, uint64_t c)
 {
 	uint64_t rest = c * (100 - gr_opt.scrub_duty) / gr_opt.scrub_duty;
-	uint64_t end = now_ns() + rest;
+	uint64_t end = now_ns() + rest, t;
 
-	while (now_ns() < end && gr_phase() < GR_STOP)
-		usleep(MIN((end - now_ns()) / 1000 + 1, 20000));
+	/* Resting is not hanging: each slice is a sign of life. */
+	while ((t = now_ns()) < end && gr_phase() < GR_STOP) {
+		__atomic_store_n(&s->since, t, __ATOMIC_RELAXED);
+		usleep(MIN((end - t) / 1000 + 1, 20000));
+	}
 }
 
 static void gr_scrub_thp(struct gr_scrubber *s, size_t k)
@@ -173,7 +176,7 @@ static void gr_scrub_thp(struct gr_scrubber *s, size_t k)
 	c0 = gr_cpu_ns() - c0;
 	s->cpu_ns += c0;
 	s->thps++;
-	gr_scrub_rest(c0);
+	gr_scrub_rest(s, c0);
 }
 
 /* Its share of the THPs: every nr-th from idx. */
@@ -216,6 +219,7 @@ void *gr_scrubber_main(void *arg)
 		size_t k;
 
 		if (gr_phase() == GR_SETUP || !gr_scrub_share(s)) {
+			__atomic_store_n(&s->since, now_ns(), __ATOMIC_RELAXED);
 			usleep(5000);
 			continue;
 		}
