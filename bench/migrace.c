@@ -26,13 +26,14 @@ static const struct scenario *const scenarios[] = {
 
 static const char *json_path;
 static bool verbose;
-static const char *events, *count_scope;
+static const char *events, *count_scope, *profile;
 
 static const struct opt common_opts[] = {
 	{ "json", OPT_STR, &json_path, NULL, "write the result as JSON (migrace-result/1) to FILE" },
 	{ "verbose", OPT_BOOL, &verbose, NULL, "say more while running" },
 	{ "events", OPT_STR, &events, "default", "hardware counters (PAPI names) and extra perf events or tracepoints (sys:name), comma-separated; 'default': the NUMA set, 'none': no hardware counters" },
 	{ "count-scope", OPT_STR, &count_scope, "process", "perf events of 'process' (migrace, its threads and children) or 'system' (every CPU: root or perf_event_paranoid <= 0)" },
+	{ "profile", OPT_STR, &profile, NULL, "a preset of the scenario's options, as if typed first: options given after it override it ('list': the presets)" },
 	{ NULL }
 };
 
@@ -214,6 +215,49 @@ static void run_opt_tabs(const struct scenario *s, const struct opt **tabs, size
 	tabs[n] = NULL;
 }
 
+/*
+ * --profile NAME: the preset's options are put before the typed ones, so
+ * that those override it, and the result records the line as expanded.
+ * argv[0] is the scenario's name.
+ */
+static char **profile_expand(const struct scenario *s, int *argc, char **argv)
+{
+	static char args[512], *out[256];
+	const struct profile *p = s->profiles;
+	const char *name = NULL;
+	char *tok, *save = NULL;
+	int n = 0;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--profile") && i + 1 < *argc)
+			name = argv[i + 1];
+		else if (!strncmp(argv[i], "--profile=", 10))
+			name = argv[i] + 10;
+	}
+	if (!name)
+		return argv;
+	if (!strcmp(name, "list")) {
+		for (; p && p->name; p++)
+			printf("%-10s %s\n%-10s   %s\n", p->name, p->why, "", p->args);
+		exit(EXIT_PASS);
+	}
+	for (; p && p->name && strcmp(p->name, name); p++)
+		;
+	if (!p || !p->name)
+		usage_error("--profile: %s has no profile '%s' (see --profile list)", s->name, name);
+	snprintf(args, sizeof(args), "%s", p->args);
+	out[n++] = argv[0];
+	for (tok = strtok_r(args, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		out[n++] = tok;
+	if (n + *argc > (int)ARRAY_SIZE(out))
+		usage_error("run: more than %zu arguments with --profile %s", ARRAY_SIZE(out) - 1, name);
+	for (int i = 1; i < *argc; i++)
+		out[n++] = argv[i];
+	out[n] = NULL;
+	*argc = n;
+	return out;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct scenario *s;
@@ -227,6 +271,7 @@ static int cmd_run(int argc, char **argv)
 	if (!s)
 		usage_error("run: no scenario '%s' (see 'migrace list')", argv[0]);
 	run_opt_tabs(s, tabs, ARRAY_SIZE(tabs));
+	argv = profile_expand(s, &argc, argv);
 	snprintf(usage_line, sizeof(usage_line), "migrace run %s [options]\n\n%s",
 		 s->name, s->desc);
 	opt_parse(tabs, argc - 1, argv + 1, usage_line);

@@ -15,12 +15,20 @@ struct run_ctx {
 	int verbose;
 };
 
+/* A named preset of a scenario's options: --profile NAME stands for its args. */
+struct profile {
+	const char *name;
+	const char *args;	/* as typed, separated by spaces */
+	const char *why;
+};
+
 struct scenario {
 	const char *name;
 	const char *desc;
 	const struct opt *opts;		/* NULL-terminated, or NULL */
 	/* Option tables owned elsewhere, offered after opts (pin_options); NULL: none. */
 	const struct opt *const *(*more_opts)(void);
+	const struct profile *profiles;	/* ended by a NULL name, or NULL: none */
 	struct needs needs;		/* of the machine, with the default options */
 	/*
 	 * Options checked (bad input exits 2, before anything changes) and

@@ -58,6 +58,19 @@ const struct opt gr_opts[] = {
 	{ NULL }
 };
 
+/*
+ * Presets of the options above. hunt: the fastest way found to make the 6.1
+ * change_pmd_range() race fail (docs/findings/6.1-change-pmd-range.md, the
+ * amplifier table): movers for the migration entries, a userfaultfd
+ * write-protect walker for the double PMD read, the backends that keep gup
+ * busy on the same THPs.
+ */
+const struct profile gr_profiles[] = {
+	{ "hunt", "--driver move --walkers 1 --walk uffd-wp --pin odirect,vmsplice,pvm,gupfast-pressure --duration 60",
+	  "find races fast: move_pages movers and a write-protect walker, 60 s" },
+	{ NULL }
+};
+
 const char *gr_driver_name(void)
 {
 	return gr_drivers[gr_opt.driver];
