@@ -30,6 +30,11 @@ usage() {
 	sed -n 's/^#: \{0,1\}//p' "$0"
 }
 
+# This host's NUMA nodes: two or more and the runners race here, not in the emulated machine.
+host_nodes() {
+	ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l
+}
+
 # Where downloaded kernels, initramfs images and probe verdicts are kept.
 cache_dir() {
 	printf '%s\n' "${MIGRACE_CACHE:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/migrace}"

@@ -60,3 +60,22 @@ numa_tests() {
 	exec "$top_srcdir/runners/vm" --sockets "$sockets" --timeout "${MIGRACE_VM_TIMEOUT:-900}" \
 		-- "$top_srcdir/tests/guest-suite"
 }
+
+# repeat_run SET NUM MACHINE-EXIT EXIT VERDICT [VIOLATIONS [KERNEL-LOG-LINE [RACE_S [KNOWN [WINDOWS]]]]]:
+# a synthetic run directory as runners/repeat leaves it; "-" leaves a file out.
+repeat_run() {
+	r=$(printf '%s/run-%03d' "$1" "$2")
+	mkdir -p "$r"
+	printf '%s\n' bench/migrace run gup-race --duration 60 >"$r/command"
+	[ "$3" = - ] || echo "$3" >"$r/machine-exit"
+	[ "$4" = - ] || echo "$4" >"$r/exit"
+	[ "$5" = - ] || jq -n --arg v "$5" --argjson viol "${6:-0}" --arg k "${7:-}" \
+		--arg race "${8:-}" --arg known "${9:-}" --argjson windows "${10:-0}" '{schema: "migrace-result/1", scenario: "gup-race",
+		verdict: $v, reason: (if $v == "pass" then "" else "synthetic " + $v end),
+		provenance: {emulated: true},
+		metrics: ({violations: $viol, duration_s: 60, race_windows: $windows} +
+			(if $race == "" then {} else {race_s: ($race | tonumber)} end)),
+		kernel_log: (if $k == "" then [] else [$k, "second line"] end)} +
+		(if $known == "" then {} else {known_issue: {name: $known,
+			match: (if $known == "none" then "none" else "full" end)}} end)' >"$r/result.json"
+}
