@@ -14,8 +14,10 @@
 
 #include "klog.h"
 #include "opt.h"
+#include "args.h"
+#include "html.h"
 #include "rates.h"
-#include "report.h"
+#include "rates_report.h"
 #include "stats.h"
 #include "util.h"
 
