@@ -1,4 +1,4 @@
-/* args.c - the command line compare, export, report and rates share: options, then run directories; and the title naming the runs. */
+/* args.c - the command line that compare, export, report and rates share, and the title naming the runs. */
 #include "config.h"
 
 #include <errno.h>

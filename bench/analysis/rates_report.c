@@ -1,4 +1,4 @@
-/* rates.c - migrace rates: failure rates of repeated runs (runners/repeat sets), per kernel, and their comparison. */
+/* rates_report.c - migrace rates: failure rates of repeated runs (runners/repeat sets), per kernel, and their comparison. */
 #include "config.h"
 
 #include <dirent.h>
