@@ -8,12 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "counters.h"
+#include "export.h"
 #include "guard.h"
 #include "knob.h"
-#include "known.h"
+#include "rates_report.h"
 #include "report.h"
 #include "scenario.h"
+#include "triage.h"
 #include "util.h"
 
 #define RUN_OPT_TABS	16	/* option tables of one run, its backends' included */

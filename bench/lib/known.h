@@ -70,7 +70,4 @@ int known_triage(const struct known_set *s, json_object *result);
 void known_triage_default(json_object *result);
 int known_tally(json_object *const *reps, int n, char *buf, size_t len);
 
-/* bench/triage.c: the migrace triage subcommand. */
-int cmd_triage(int argc, char **argv);
-
 #endif

@@ -7,6 +7,7 @@
 
 #include "known.h"
 #include "result.h"
+#include "triage.h"
 #include "util.h"
 
 static const char triage_usage[] =

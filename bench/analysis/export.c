@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "export.h"
-#include "report.h"
 #include "stats.h"
 #include "util.h"
 

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
+#include "compare.h"
+#include "html.h"
 #include "known.h"
-#include "report.h"
 #include "stats.h"
 #include "util.h"
 

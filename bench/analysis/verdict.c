@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
+#include "html.h"
 #include "known.h"
 #include "rates.h"
-#include "report.h"
 #include "util.h"
+#include "verdict.h"
 
 #define VD_REASON_MAX	160	/* characters of a failure's reason on its run's line */
 

@@ -10,6 +10,7 @@ struct export_plot {
 	char scn[32];		/* the scenario it belongs to: the report groups by it */
 };
 
+int cmd_export(int argc, char **argv);
 int export_plots(const struct run *runs, int nruns, const char *dir, struct export_plot **plots);
 
 #endif

@@ -1,4 +1,4 @@
-/* rates.c - migrace rates: failure rates of repeated runs (runners/repeat sets), per kernel, and their comparison. */
+/* rates_report.c - migrace rates: failure rates of repeated runs (runners/repeat sets), per kernel, and their comparison. */
 #include "config.h"
 
 #include <dirent.h>
@@ -14,8 +14,10 @@
 
 #include "klog.h"
 #include "opt.h"
+#include "args.h"
+#include "html.h"
 #include "rates.h"
-#include "report.h"
+#include "rates_report.h"
 #include "stats.h"
 #include "util.h"
 
