@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		"       migrace --version\n"
 		"       migrace RUNNER [args]     (runs migrace-RUNNER installed beside migrace: vm, kernel,\n"
 		"                                 run, repeat, compare, publish, setup, monitor, bench-migspeed,\n"
-		"                                 bench-repro)\n\n"
+		"                                 bench-repro, kcidb)\n\n"
 		"Races pins and gup against THP migration and measures NUMA balancing.\n"
 		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
 }
