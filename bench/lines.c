@@ -84,17 +84,6 @@ static const char *ln_str(json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
 }
 
-static struct ln_scn *ln_scn_of(struct ln_input *in, const char *name, const char *path)
-{
-	for (int i = 0; i < in->nscn; i++)
-		if (!strcmp(in->scn[i].name, name))
-			return &in->scn[i];
-	if (in->nscn == LN_MAX_SCN)
-		usage_error("lines: %s: more than %d scenarios", path, LN_MAX_SCN);
-	snprintf(in->scn[in->nscn].name, sizeof(in->scn[0].name), "%s", name);
-	return &in->scn[in->nscn++];
-}
-
 /* A name a lab engine takes: [A-Za-z0-9._-]; "results[thp move_pages 0->1].gbps" -> "results.thp_move_pages_0-1.gbps". */
 static void ln_sanitize(const char *in, char *out, size_t len)
 {
@@ -113,6 +102,28 @@ static void ln_sanitize(const char *in, char *out, size_t len)
 		out[o++] = c;
 	}
 	out[o] = '\0';
+}
+
+/* A reason on one line: the format is a line per case. */
+static void ln_oneline(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+static struct ln_scn *ln_scn_of(struct ln_input *in, const char *scenario, const char *path)
+{
+	char name[sizeof(in->scn[0].name)];
+
+	ln_sanitize(scenario, name, sizeof(name));
+	for (int i = 0; i < in->nscn; i++)
+		if (!strcmp(in->scn[i].name, name))
+			return &in->scn[i];
+	if (in->nscn == LN_MAX_SCN)
+		usage_error("lines: %s: more than %d scenarios", path, LN_MAX_SCN);
+	snprintf(in->scn[in->nscn].name, sizeof(name), "%s", name);
+	return &in->scn[in->nscn++];
 }
 
 static void ln_add_value(const struct run_value *val, void *arg)
@@ -154,6 +165,7 @@ static void ln_add_known(struct ln_scn *s, const char *name, const char *title)
 	if (j == s->nknown) {
 		snprintf(s->known[j], sizeof(s->known[0]), "%s", name);
 		snprintf(s->known_title[j], sizeof(s->known_title[0]), "%s", title);
+		ln_oneline(s->known_title[j]);
 		s->nknown++;
 	}
 	s->known_n[j]++;
@@ -194,14 +206,18 @@ static void ln_add(struct ln_input *in, const char *path, json_object *res, cons
 	if (!strncmp(verdict, "incomplete", 10))
 		return;		/* interrupted: neither a pass nor a failure */
 	if (!strncmp(verdict, "skip", 4)) {
-		if (!s->skipped++)
+		if (!s->skipped++) {
 			snprintf(s->skip_why, sizeof(s->skip_why), "%s", why);
+			ln_oneline(s->skip_why);
+		}
 		return;
 	}
 	s->n++;
 	if (strncmp(verdict, "pass", 4)) {
-		if (!s->failed++)
+		if (!s->failed++) {
 			snprintf(s->fail_why, sizeof(s->fail_why), "%s", why[0] ? why : verdict);
+			ln_oneline(s->fail_why);
+		}
 		ln_add_failure(s, res, verdict);
 	}
 	if (json_object_object_get_ex(res, "provenance", &prov) && prov) {
