@@ -13,6 +13,7 @@
 #include "export.h"
 #include "guard.h"
 #include "knob.h"
+#include "lines.h"
 #include "rates_report.h"
 #include "report.h"
 #include "scenario.h"
@@ -57,10 +58,12 @@ static void usage(FILE *f)
 		"       migrace export --out DIR RUN...   (plot data for plots/*.gp)\n"
 		"       migrace report --out DIR RUN...   (DIR/index.html)\n"
 		"       migrace rates SETDIR...       (failure rates of runners/repeat's sets, compared)\n"
+		"       migrace lines RUN_OR_RESULT...  (one 'name result [measurement units]' line per case,\n"
+		"                                 for LAVA, restraint and KCIDB)\n"
 		"       migrace --version\n"
 		"       migrace RUNNER [args]     (runs migrace-RUNNER installed beside migrace: vm, kernel,\n"
 		"                                 run, repeat, compare, publish, setup, monitor, bench-migspeed,\n"
-		"                                 bench-repro, certify)\n\n"
+		"                                 bench-repro, certify, kcidb)\n\n"
 		"Races pins and gup against THP migration and measures NUMA balancing.\n"
 		"Exit status of run: 0 pass, 1 fail, 2 bad input, 3 skip.\n");
 }
@@ -361,6 +364,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "rates"))
 		return cmd_rates(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "lines"))
+		return cmd_lines(argc - 2, argv + 2);
 	run_runner(argv + 1);
 	usage_error("unknown command '%s' (see 'migrace --help')", argv[1]);
 }
