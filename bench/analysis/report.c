@@ -186,6 +186,7 @@ int cmd_report(int argc, char **argv)
 {
 	struct run *runs = calloc(RUNS_MAX, sizeof(*runs));
 	char *dirs[RUNS_MAX + 1], path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	double threshold;
 	FILE *f;
 	int n, err;
 
@@ -201,12 +202,13 @@ int cmd_report(int argc, char **argv)
 		return rates_report(dirs, n, report_out);
 	}
 	report_load_out(runs, n, dirs, "report", report_out);
+	threshold = report_threshold(report_threshold_str);	/* bad input before a file is opened */
 	snprintf(path, sizeof(path), "%s/index.html", report_out);
 	f = atomic_open(path, tmp, sizeof(tmp));
 	if (!f)
 		usage_error("report: cannot write %s: %s", path, strerror(errno));
 	report_head(runs, n, f);
-	verdict_write(runs, n, report_threshold(report_threshold_str), f);
+	verdict_write(runs, n, threshold, f);
 	report_verdicts(runs, n, f);
 	report_contents(f);
 	fputs("<h2 id=\"compare\">Comparison</h2>\n", f);

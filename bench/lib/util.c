@@ -224,11 +224,19 @@ const char *bracketed(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * One line, whatever it quotes: a control character from a damaged file
+ * (a newline in a result's schema string) is shown as '?'.
+ */
 static void vmsg(const char *fmt, va_list ap)
 {
-	fputs("migrace: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fprintf(stderr, "migrace: %s\n", line);
 }
 
 void msg(const char *fmt, ...)
