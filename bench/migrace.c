@@ -293,6 +293,8 @@ static int cmd_run(int argc, char **argv)
 	snprintf(usage_line, sizeof(usage_line), "migrace run %s [options]\n\n%s",
 		 s->name, s->desc);
 	opt_parse(tabs, argc - 1, argv + 1, usage_line);
+	if (json_path)
+		check_writable("--json", json_path);
 	counters_configure(events, count_scope);
 	if (!s->run) {
 		msg("%s is not available: %s", s->name, s->unimplemented);
