@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,7 @@ static json_object *hang_tasks(const pid_t *pids, int n, char *where, size_t len
 }
 
 /* runners/vm puts migrace.accel= on the guest's command line: the only place to dump the whole kernel's tasks. */
-bool hang_in_emulated_machine(void)
+static bool hang_in_emulated_machine(void)
 {
 	char cmdline[4096];
 

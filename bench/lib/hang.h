@@ -3,7 +3,6 @@
 #define MIGRACE_HANG_H
 
 #include <json-c/json.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -15,6 +14,5 @@
 int hang_tree(pid_t root, pid_t *pids, int max);
 json_object *hang_examine(const pid_t *pids, int n, char *where, size_t len);
 json_object *hang_kill(const pid_t *pids, int n, char *where, size_t len);
-bool hang_in_emulated_machine(void);
 
 #endif
