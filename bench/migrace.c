@@ -12,6 +12,7 @@
 #include "counters.h"
 #include "export.h"
 #include "guard.h"
+#include "hang.h"
 #include "knob.h"
 #include "lines.h"
 #include "rates_report.h"
@@ -31,6 +32,7 @@ static const struct scenario *const scenarios[] = {
 static const char *json_path;
 static bool verbose;
 static const char *events, *count_scope, *profile;
+static double watchdog_s;
 
 static const struct opt common_opts[] = {
 	{ "json", OPT_STR, &json_path, NULL, "write the result as JSON (migrace-result/1) to FILE" },
@@ -38,6 +40,7 @@ static const struct opt common_opts[] = {
 	{ "events", OPT_STR, &events, "default", "hardware counters (PAPI names) and extra perf events or tracepoints (sys:name), comma-separated; 'default': the NUMA set, 'none': no hardware counters" },
 	{ "count-scope", OPT_STR, &count_scope, "process", "perf events of 'process' (migrace, its threads and children) or 'system' (every CPU: root or perf_event_paranoid <= 0)" },
 	{ "profile", OPT_STR, &profile, NULL, "a preset of the scenario's options, as if typed first: options given after it override it ('list': the presets)" },
+	{ "watchdog", OPT_DOUBLE, &watchdog_s, "0", "seconds after which a run still going is hung: each thread's state and kernel stack are recorded, it is killed and fails; 0: 600 plus twice --duration", 0, 1e7 },
 	{ NULL }
 };
 
@@ -174,6 +177,66 @@ static int cmd_restore(void)
 	return EXIT_PASS;
 }
 
+/* 0 is the default: long enough for any run of the scenario's size, twice its --duration. */
+static double run_watchdog_s(const struct opt *const *tabs)
+{
+	double duration = 0;
+
+	if (watchdog_s > 0)
+		return watchdog_s;
+	for (; *tabs; tabs++)
+		for (const struct opt *o = *tabs; o->name; o++)
+			if (!strcmp(o->name, "duration") && o->type == OPT_DOUBLE)
+				duration = *(double *)o->dest;
+	return 600 + 2 * duration;
+}
+
+/* In the guardian, as it starts: the kernel log it reads if the run hangs. */
+static void run_watch_begin(void *arg)
+{
+	struct run_ctx *ctx = arg;
+
+	klog_open(&ctx->klog);
+}
+
+/*
+ * In the guardian, at the watchdog's deadline: the run is hung. Its result
+ * says where; it is written from here, since migrace cannot, and before the
+ * kill, so that it is in place when whoever waits on migrace looks.
+ */
+static void run_hung(pid_t pid, void *arg)
+{
+	struct run_ctx *ctx = arg;
+	json_object *root = json_object_get(ctx->res->root), *h, *left;
+	pid_t pids[HANG_MAX_PIDS];
+	int n = hang_tree(pid, pids, HANG_MAX_PIDS);
+	char where[1024];
+
+	msg("watchdog: %s still running after %.0f s (--watchdog): killing it", ctx->res->scenario,
+	    watchdog_s);
+	h = hang_examine(pids, n, where, sizeof(where));
+	json_object_object_add(h, "after_s", json_object_new_double(watchdog_s));
+	json_object_object_add(h, "unkillable", json_object_new_array());
+	json_object_object_add(root, "hang", h);
+	result_verdict(ctx->res, VERDICT_FAIL, "hung: still running after %.0f s: %s", watchdog_s,
+		       where);
+	run_klog_verdict(ctx);
+	klog_close(&ctx->klog);
+	/* The guardian's stdout is /dev/null: the summary goes with its messages. */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	result_finish(ctx->res, json_path);
+	left = hang_kill(pids, n, where, sizeof(where));
+	json_object_object_add(h, "unkillable", left);
+	if (json_object_array_length(left) && json_path) {
+		char reason[sizeof(where) + 64];
+
+		snprintf(reason, sizeof(reason), "hung: still running after %.0f s: %s", watchdog_s, where);
+		json_object_object_add(root, "reason", json_object_new_string(reason));
+		result_write(root, json_path);
+	}
+	json_object_put(root);
+}
+
 /* Every result holds its counters: the whole run as phase "run", and the scenario's own phases. */
 static void run_counters(struct run_ctx *ctx)
 {
@@ -281,6 +344,8 @@ static int cmd_run(int argc, char **argv)
 	snprintf(usage_line, sizeof(usage_line), "migrace run %s [options]\n\n%s",
 		 s->name, s->desc);
 	opt_parse(tabs, argc - 1, argv + 1, usage_line);
+	if (json_path)
+		check_writable("--json", json_path);
 	counters_configure(events, count_scope);
 	if (!s->run) {
 		msg("%s is not available: %s", s->name, s->unimplemented);
@@ -290,6 +355,8 @@ static int cmd_run(int argc, char **argv)
 	ctx.verbose = verbose;
 	topo_init(&ctx.topo);
 	ctx.res = result_new(s->name, &ctx.topo, argc, argv);
+	watchdog_s = run_watchdog_s(tabs);
+	guard_watchdog(&(struct guard_watch){ watchdog_s, run_watch_begin, run_hung, &ctx });
 	knob_install_handlers();
 	klog_open(&ctx.klog);
 	counters_start(&ctx.topo);

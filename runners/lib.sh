@@ -59,6 +59,17 @@ size_mib() {
 	printf '%s\n' "$n"
 }
 
+# For "$1 VALUE" in the arguments "$@": a value is there, and is not the
+# "--" before a COMMAND (which would leave the COMMAND an unknown option).
+has_value() {
+	[ $# -ge 2 ] && [ "$2" != -- ]
+}
+
+# The --out DIR $2 given as option $1: a directory, or nothing yet.
+check_out() {
+	[ -z "$2" ] || [ -d "$2" ] || [ ! -e "$2" ] || die "$1 $2: not a directory"
+}
+
 # Whether $1 is a decimal number within [$2, $3].
 in_range() {
 	case $1 in '' | *[!0-9]*) return 1 ;; esac

@@ -219,7 +219,10 @@ static void rates_classify_result(json_object *res, struct rates_run *r)
 	if (json_object_is_type(klog, json_type_array) && json_object_array_length(klog))
 		first = json_object_get_string(json_object_array_get_idx(klog, 0));
 	snprintf(r->detail, sizeof(r->detail), "%s", reason ? reason : "");
-	if (v && json_object_get_int64(v) > 0) {
+	/* migrace's watchdog: the kernel log then holds its own sysrq dumps too */
+	if (rates_get(res, "hang")) {
+		r->cls = RC_HANG;
+	} else if (v && json_object_get_int64(v) > 0) {
 		r->cls = RC_VIOLATION;
 		if (first)
 			snprintf(r->detail + strlen(r->detail), sizeof(r->detail) - strlen(r->detail),

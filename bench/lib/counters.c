@@ -216,6 +216,14 @@ static void events_add(const char *name)
 {
 	const struct sw_event *sw = sw_find(name);
 
+	/*
+	 * A name this machine lacks is reported as unavailable when the run
+	 * starts; one no machine could have (a tracefs path, a blank) is bad input.
+	 */
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:.+=-") !=
+	    strlen(name) || strlen(name) >= CTR_NAME)
+		usage_error("--events: '%s' is not an event name (PAPI names, kprobe:FUNCTION, SYSTEM:TRACEPOINT)",
+			    name);
 	if (!strcmp(name, "none"))
 		return;
 	if (!strcmp(name, "default")) {

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,19 @@ struct guardian {
 
 static char guard_path[GUARD_PATH / 2] = GUARD_DIR;
 static int guard_sock = -1;		/* migrace's end of the guardian's socket */
+static struct guard_watch guard_watch;	/* .fire NULL: no watchdog */
+
+/*
+ * The watchdog lives in the guardian because it already is what outlasts
+ * migrace: a process of its own, deaf to migrace's signals, spared by the
+ * OOM killer, watching it by pidfd. A thread in migrace could not look on
+ * from outside: a fault or a /proc read of its own can block on the very
+ * lock a stuck thread holds.
+ */
+void guard_watchdog(const struct guard_watch *w)
+{
+	guard_watch = *w;
+}
 
 /* Tests keep their lock and journal under a fake root. */
 void guard_set_dir(const char *dir)
@@ -325,15 +339,24 @@ static void guardian_handle(struct guardian *g, char *req)
  * forked still hold the socket; without pidfds (before Linux 5.3), being
  * handed to another parent does, looked at ten times a second.
  */
-static void guardian_serve(struct guardian *g)
+static void guardian_serve(struct guardian *g, uint64_t deadline)
 {
 	char req[GUARD_REQ + 2];
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = g->sock, .events = POLLIN },
 				       { .fd = g->pidfd, .events = POLLIN } };
-		int n = poll(p, g->pidfd >= 0 ? 2 : 1, g->pidfd >= 0 ? -1 : 100);
+		int wait = g->pidfd >= 0 ? -1 : 100, n;
+		uint64_t now = now_ns();
 		ssize_t len;
+
+		if (deadline && now >= deadline) {
+			guard_watch.fire(g->parent, guard_watch.arg);
+			return;
+		}
+		if (deadline && (wait < 0 || (deadline - now) / 1000000 < (uint64_t)wait))
+			wait = (deadline - now) / 1000000 + 1;
+		n = poll(p, g->pidfd >= 0 ? 2 : 1, wait);
 
 		if (n < 0 && errno != EINTR)
 			return;
@@ -376,6 +399,7 @@ static void __attribute__((noreturn)) guardian_main(int sock, pid_t parent)
 	static struct guardian g;
 	char path[GUARD_PATH];
 	int restored = 0, fd;
+	uint64_t deadline = 0;
 
 	g.sock = sock;
 	g.parent = parent;
@@ -394,8 +418,13 @@ static void __attribute__((noreturn)) guardian_main(int sock, pid_t parent)
 				restored);
 		close(fd);
 	}
+	if (guard_watch.fire) {
+		if (guard_watch.begin)
+			guard_watch.begin(guard_watch.arg);
+		deadline = now_ns() + (uint64_t)(guard_watch.seconds * 1e9);
+	}
 	send(sock, "k", 1, MSG_NOSIGNAL);
-	guardian_serve(&g);
+	guardian_serve(&g, deadline);
 	guardian_restore(&g);
 	_exit(0);
 }

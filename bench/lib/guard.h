@@ -7,6 +7,20 @@
 
 #define GUARD_DIR	"/run/migrace"
 
+/*
+ * The watchdog the guardian keeps over migrace, set before guard_start():
+ * a run still going seconds after the guardian started is hung. begin runs
+ * in the guardian before migrace goes on, fire at the deadline; then the
+ * guardian restores the tunables and exits.
+ */
+struct guard_watch {
+	double seconds;
+	void (*begin)(void *arg);
+	void (*fire)(pid_t pid, void *arg);
+	void *arg;
+};
+
+void guard_watchdog(const struct guard_watch *w);
 void guard_exclusive(void);
 void guard_refuse(pid_t owner) __attribute__((noreturn));
 int guard_start(void);

@@ -129,7 +129,7 @@ void knob_install_handlers(void)
 	knob_owner = getpid();
 	ret = guard_start();
 	if (ret)
-		msg("no guardian process (%s): tunables come back on every exit but SIGKILL",
+		msg("no guardian process (%s): no watchdog, and tunables come back on every exit but SIGKILL",
 		    strerror(-ret));
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&ca.sa_mask);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,8 @@ static void opt_set(const struct opt *o, const char *val)
 	case OPT_DOUBLE:
 		errno = 0;
 		d = strtod(val, &end);
-		if (errno || end == val || *end)
+		/* nan and inf pass no range check: no option means them */
+		if (errno || end == val || *end || !isfinite(d))
 			usage_error("--%s: '%s' is not a number", o->name, val);
 		break;
 	}

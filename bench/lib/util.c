@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,26 @@ void msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A file that option opt will have written at the end of a run: bad input
+ * now if it cannot be, rather than a run lost after it. Creates nothing.
+ */
+void check_writable(const char *opt, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!path[0])
+		usage_error("%s: an empty file name", opt);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		usage_error("%s %s: a directory, not a file", opt, path);
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+		 slash ? path : ".");
+	if (access(dir, W_OK | X_OK))
+		usage_error("%s %s: cannot write in %s: %s", opt, path, dir, strerror(errno));
 }
 
 void usage_error(const char *fmt, ...)

@@ -37,6 +37,7 @@ long long read_ll(const char *path, long long dflt);
 const char *bracketed(const char *s, char *buf, size_t len);
 
 void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void check_writable(const char *opt, const char *path);
 void usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 

@@ -1,0 +1,278 @@
+/* hang.c - a run that does not end: what each of its tasks is doing, recorded, then SIGKILL (the watchdog's work). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hang.h"
+#include "util.h"
+
+#define HANG_POLL_MS	100
+
+/* "pid (comm) S ppid ...": comm may hold spaces and parentheses, so the last ')' ends it. */
+static int hang_stat(const char *dir, char *comm, size_t clen, char *state, pid_t *ppid)
+{
+	char path[160], buf[1024], *l, *r;
+	int pp;
+
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return -1;
+	l = strchr(buf, '(');
+	r = strrchr(buf, ')');
+	if (!l || !r || r < l || sscanf(r + 1, " %c %d", state, &pp) != 2)
+		return -1;
+	if (comm)
+		snprintf(comm, clen, "%.*s", (int)(r - l - 1), l + 1);
+	if (ppid)
+		*ppid = pp;
+	return 0;
+}
+
+static bool hang_has(const pid_t *pids, int n, pid_t p)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == p)
+			return true;
+	return false;
+}
+
+/* The run's process and every process it forked (pinners, sweepers, workers), but not this one. */
+int hang_tree(pid_t root, pid_t *pids, int max)
+{
+	int n = 0;
+	bool grew = true;
+
+	pids[n++] = root;
+	while (grew) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+
+		grew = false;
+		while (d && (e = readdir(d)) && n < max) {
+			char dir[64], state;
+			pid_t p = atoi(e->d_name), pp;
+
+			if (p <= 0 || p == getpid() || hang_has(pids, n, p))
+				continue;
+			snprintf(dir, sizeof(dir), "/proc/%d", (int)p);
+			if (!hang_stat(dir, NULL, 0, &state, &pp) && hang_has(pids, n, pp)) {
+				pids[n++] = p;
+				grew = true;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	return n;
+}
+
+/* The kernel function it sleeps in; "-" when running (wchan reads "0"). */
+static void hang_wchan(const char *dir, char *buf, size_t len)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/wchan", dir);
+	if (read_text(path, buf, len) <= 0 || !strcmp(buf, "0"))
+		snprintf(buf, len, "-");
+}
+
+/* "[<0>] folio_wait_bit_common+0x12f/0x310" as "folio_wait_bit_common+0x12f/0x310". */
+static json_object *hang_stack(const char *dir, char *top, size_t len)
+{
+	char path[160], buf[4096];
+	json_object *a;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/stack", dir);
+	ret = read_text(path, buf, sizeof(buf));
+	if (ret < 0) {
+		snprintf(top, len, "kernel stack unreadable: %s", strerror(-ret));
+		return json_object_new_string(top);
+	}
+	a = json_object_new_array();
+	top[0] = '\0';
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		char *f = strstr(l, "] ") ? strstr(l, "] ") + 2 : l;
+
+		json_object_array_add(a, json_object_new_string(f));
+		/* The three innermost frames name the wait well enough for a line. */
+		if (json_object_array_length(a) <= 3)
+			snprintf(top + strlen(top), len - strlen(top), "%s%.*s",
+				 top[0] ? " < " : "", (int)strcspn(f, "+"), f);
+	}
+	return a;
+}
+
+/* Where a run is stuck, in order: a thread in D state, one running, a stopped one, a worker. */
+static int hang_score(char state, bool main_thread)
+{
+	switch (state) {
+	case 'D': return 4;
+	case 'R': return 3;
+	case 'T': case 't': return 2;
+	default: return main_thread ? 0 : 1;
+	}
+}
+
+/* Every thread of pids: state, wait channel, kernel stack; to stderr and as JSON; the likeliest place in where. */
+static json_object *hang_tasks(const pid_t *pids, int n, char *where, size_t len)
+{
+	json_object *tasks = json_object_new_array();
+	int best = -1, counts[128] = { 0 };
+
+	for (int i = 0; i < n; i++) {
+		char dir[64];
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pids[i]);
+		d = opendir(dir);
+		while (d && (e = readdir(d))) {
+			char tdir[96], comm[64], wchan[128], top[256], state;
+			pid_t tid = atoi(e->d_name);
+			json_object *t;
+			int score;
+
+			snprintf(tdir, sizeof(tdir), "%s/%d", dir, (int)tid);
+			if (tid <= 0 || hang_stat(tdir, comm, sizeof(comm), &state, NULL))
+				continue;
+			hang_wchan(tdir, wchan, sizeof(wchan));
+			t = json_object_new_object();
+			json_object_object_add(t, "pid", json_object_new_int(pids[i]));
+			json_object_object_add(t, "tid", json_object_new_int(tid));
+			json_object_object_add(t, "comm", json_object_new_string(comm));
+			json_object_object_add(t, "state", json_object_new_string_len(&state, 1));
+			json_object_object_add(t, "wchan", json_object_new_string(wchan));
+			json_object_object_add(t, "stack", hang_stack(tdir, top, sizeof(top)));
+			json_object_array_add(tasks, t);
+			counts[state & 127]++;
+			msg("watchdog:   pid %d tid %d (%s) state %c, wchan %s: %s", (int)pids[i], (int)tid,
+			    comm, state, wchan, top);
+			score = hang_score(state, tid == pids[i]);
+			if (score > best) {
+				best = score;
+				snprintf(where, len, "thread %d (%s) of pid %d, state %c, wchan %s, in %s",
+					 (int)tid, comm, (int)pids[i], state, wchan, top);
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	if (best < 0)
+		snprintf(where, len, "no task of pid %d readable in /proc", (int)pids[0]);
+	snprintf(where + strlen(where), len - strlen(where), " (%zu threads:",
+		 json_object_array_length(tasks));
+	for (int c = 0; c < 128; c++)
+		if (counts[c])
+			snprintf(where + strlen(where), len - strlen(where), " %d %c", counts[c], c);
+	snprintf(where + strlen(where), len - strlen(where), ")");
+	return tasks;
+}
+
+/* runners/vm puts migrace.accel= on the guest's command line: the only place to dump the whole kernel's tasks. */
+static bool hang_in_emulated_machine(void)
+{
+	char cmdline[4096];
+
+	return read_text("/proc/cmdline", cmdline, sizeof(cmdline)) > 0 &&
+	       strstr(cmdline, "migrace.accel=");
+}
+
+/*
+ * Every CPU's backtrace and every task's state and stack into the console
+ * log, which runners/vm keeps. Writes to /proc/sysrq-trigger ignore
+ * kernel.sysrq, so no tunable changes. Not on a shared host: 't' floods its log.
+ */
+static json_object *hang_sysrq(void)
+{
+	static const char keys[] = "wlt";
+	char done[16] = "";
+
+	if (!hang_in_emulated_machine())
+		return NULL;
+	for (const char *k = keys; *k; k++) {
+		char key[2] = { *k, '\0' };
+
+		if (!write_text("/proc/sysrq-trigger", key))
+			snprintf(done + strlen(done), sizeof(done) - strlen(done), "%s%c",
+				 done[0] ? " " : "", *k);
+	}
+	msg("watchdog: sysrq %s written to /proc/sysrq-trigger: blocked tasks, CPUs and every task's stack are in the console log",
+	    done[0] ? done : "(none: not writable)");
+	return json_object_new_string(done);
+}
+
+static bool hang_ended(pid_t p)
+{
+	char dir[64], state;
+
+	snprintf(dir, sizeof(dir), "/proc/%d", (int)p);
+	return hang_stat(dir, NULL, 0, &state, NULL) || state == 'Z' || state == 'X';
+}
+
+/*
+ * SIGKILL to all; those still there after HANG_KILL_WAIT_MS are named, in
+ * the array returned and after where: a D-state wait SIGKILL cannot end.
+ */
+json_object *hang_kill(const pid_t *pids, int n, char *where, size_t len)
+{
+	json_object *left = json_object_new_array();
+	bool all;
+
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (int waited = 0;; waited += HANG_POLL_MS) {
+		all = true;
+		for (int i = 0; i < n && all; i++)
+			all = hang_ended(pids[i]);
+		if (all || waited >= HANG_KILL_WAIT_MS)
+			break;
+		usleep(HANG_POLL_MS * 1000);
+	}
+	for (int i = 0; i < n; i++) {
+		char dir[64], comm[64], wchan[128], state;
+		json_object *o;
+
+		snprintf(dir, sizeof(dir), "/proc/%d", (int)pids[i]);
+		if (hang_ended(pids[i]) || hang_stat(dir, comm, sizeof(comm), &state, NULL))
+			continue;
+		hang_wchan(dir, wchan, sizeof(wchan));
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int(pids[i]));
+		json_object_object_add(o, "comm", json_object_new_string(comm));
+		json_object_object_add(o, "state", json_object_new_string_len(&state, 1));
+		json_object_object_add(o, "wchan", json_object_new_string(wchan));
+		json_object_array_add(left, o);
+		msg("watchdog: pid %d (%s) did not end %d s after SIGKILL: state %c, wchan %s%s",
+		    (int)pids[i], comm, HANG_KILL_WAIT_MS / 1000, state, wchan,
+		    state == 'D' ? " (an uninterruptible wait in the kernel)" : "");
+		if (json_object_array_length(left) == 1)
+			snprintf(where + strlen(where), len - strlen(where),
+				 "; pid %d did not end after SIGKILL (state %c, wchan %s)",
+				 (int)pids[i], state, wchan);
+	}
+	return left;
+}
+
+/*
+ * The watchdog's deadline has passed and pids (hang_tree) still run:
+ * records what each of their threads is doing and has the kernel dump
+ * every task (emulated machine only). where gets one line for the verdict.
+ */
+json_object *hang_examine(const pid_t *pids, int n, char *where, size_t len)
+{
+	json_object *h = json_object_new_object();
+
+	msg("watchdog: pid %d and %d process(es) it started are still running: each thread's state, wait channel and kernel stack follow",
+	    (int)pids[0], n - 1);
+	json_object_object_add(h, "tasks", hang_tasks(pids, n, where, len));
+	json_object_object_add(h, "sysrq", hang_sysrq());
+	return h;
+}
