@@ -19,9 +19,11 @@
 struct gr_state gr;
 
 /*
- * The node of the page at addr (move_pages without nodes takes no
- * reference), or -errno: -EFAULT for a THP armed for a NUMA hinting fault
- * (Linux 6.1's follow_page with FOLL_DUMP does not see those).
+ * The node of the page at addr (move_pages without nodes takes no fault;
+ * 6.1's do_pages_stat_array() holds a page reference only for the look,
+ * which a migration's reference check meeting it retries), or -errno:
+ * -EFAULT for a THP armed for a NUMA hinting fault (Linux 6.1's
+ * follow_page with FOLL_DUMP does not see those).
  */
 int gr_node_of(const void *addr)
 {

@@ -54,7 +54,7 @@ const struct opt gr_opts[] = {
 	{ "scrub-duty", OPT_INT, &gr_opt.scrub_duty, "10", "percent of the time a scrubber works: after each THP it rests 100/duty - 1 times as long as the THP took it (an idle guest CPU is a host thread the emulated machine's others could use); 100: flat out", 1, 100 },
 	{ "lost-writes", OPT_INT, &gr_opt.writers, "0", "writer threads, each stamping every block of a THP of its own in turn while it migrates (following a group of pinners under autonuma); every write that returned is checked before it is overwritten, after each migration of the THP and at the end (a migration that copies while a stale TLB entry still lets the old page be written)", 0, GR_MAX_WRITERS },
 	{ "hang-timeout", OPT_DOUBLE, &gr_opt.hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
-	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy), corrupt (bytes flipped behind the pin's back) at-rest (bytes flipped in a block at rest, before it is overwritten), once, in worker 0's third operation, or lost-write (writer 0's third write recorded but not stored; needs --lost-writes)",
+	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy), corrupt (bytes flipped behind the pin's back), at-rest (bytes flipped in a block at rest, before it is overwritten), once, in worker 0's third operation, or lost-write (writer 0's third write recorded but not stored; needs --lost-writes)",
 	  .choices = gr_injects },
 	{ NULL }
 };
