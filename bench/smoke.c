@@ -104,6 +104,11 @@ static json_object *smoke_hop(struct run_ctx *ctx, struct region *r, int src, in
 	else if (bad >= 0)
 		result_verdict(ctx->res, VERDICT_FAIL, "data changed by the move to node %d: block at offset %lld is %s",
 			       dst, bad, stamp_status_name(why));
+	if (bad >= 0)
+		result_violation(ctx->res, 1, &(struct result_violation){
+			.leg = "at-rest", .seen = "mapping, after move_pages",
+			.status = stamp_status_name(why), .region_off = bad,
+			.node_before = src, .node_after = dst });
 	free(status);
 	return hop;
 }

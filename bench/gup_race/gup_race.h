@@ -31,10 +31,13 @@
 #define GR_GEN_BUSY	0x80000000u	/* in gens[]: the owner is writing the block */
 #define GR_MAX_SCRUB	64
 #define GR_SCRUB_LOOK	32768	/* a scrubber looks whether its THP is armed this often (bytes) */
+#define GR_MAX_WRITERS	64
+#define GR_WRITER_LOOK	16	/* a writer looks whether its THP migrated every this many writes */
 
 enum gr_driver { GR_MOVE = 1, GR_AUTONUMA = 2, GR_BOTH = 3 };
 enum gr_phase { GR_SETUP, GR_BASELINE, GR_RACE, GR_STOP };
-enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT, GR_INJECT_AT_REST };
+enum gr_inject { GR_INJECT_NONE, GR_INJECT_STALE, GR_INJECT_CORRUPT, GR_INJECT_AT_REST,
+		GR_INJECT_LOST_WRITE };
 enum gr_scope { GR_SCOPE_REGION, GR_SCOPE_PROCESS };
 
 /* The options as given (setup.c holds their table). */
@@ -42,7 +45,7 @@ struct gr_opt {
 	uint64_t size, block, xfer;
 	double hang_s, duration, baseline;
 	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb;
-	int scrub, scrub_nice, scrub_duty;
+	int scrub, scrub_nice, scrub_duty, writers;
 	int walkers, driver, inject, scan_scope, walk;	/* the enums: indexes into their words */
 	const char *pin, *file;
 };
@@ -105,6 +108,17 @@ struct gr_scrubber {
 	uint64_t bytes, blocks, busy, raced, armed, thps, due, sweeps;
 	uint64_t cpu_ns;	/* its own CPU time: it runs niced, wall time says little */
 	char *copy;		/* a suspect block, copied while its owner stays away */
+};
+
+/* A thread that keeps stamping a THP of its own while it migrates, for lost writes (writers.c). */
+struct gr_writer {
+	pthread_t tid;
+	pid_t tid_os;
+	uint64_t since;		/* its last look at its THP's migrations, for the hang check */
+	int idx, group, bound, node;	/* node: of its THP when it last looked */
+	size_t thp;
+	uint32_t gen, moves;	/* moves: gr.moves[thp] when it last checked the THP whole */
+	uint64_t writes, checked, thp_checks, lost;
 };
 
 /* A thread that keeps walking the region's page tables (walk.h). */
@@ -180,6 +194,7 @@ struct gr_state {
 	enum gr_inject inject;
 	const struct pin_ops *pins[GR_MAX_PINS];
 	int nr_pins, nr_threads, nr_thp;
+	int nr_pin_thp;		/* the pinners' THPs, the first of the region; the writers' follow */
 	int sharers, groups;	/* pinners per THP; sets of THPs shared that way */
 	size_t slice;		/* bytes of a THP each sharer owns (the last one: the rest) */
 	size_t bs, xfer;
@@ -189,8 +204,11 @@ struct gr_state {
 	uint64_t *seen_ns;	/* when its owner last wrote or verified each block */
 	int16_t *seen_node;	/* and the THP's node then */
 	uint8_t *scrub_due;	/* THPs migrated since their last scrub: the scrubbers go there first */
+	uint32_t *moves;	/* migrations of each THP seen so far (trace or mover) */
 	struct gr_scrubber *s;
+	struct gr_writer *lw;
 	uint64_t at_rest;	/* violations found at rest (included in violations) */
+	uint64_t lost_writes;	/* writes that returned and were not there later (included in violations) */
 	struct race_thp *rt;
 	int *last_node;		/* where the movers last put each THP */
 	struct gr_worker *w;
@@ -245,11 +263,25 @@ int gr_op(struct gr_worker *w, int b, size_t thp);
 void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long long bad,
 		      size_t len, uint64_t gen, struct gr_violation *v);
 
+/* A block found not to hold its owner's last generation, though nothing wrote it since. */
+struct gr_rest {
+	const char *leg, *seen;
+	int owner;		/* the pinner; -1: a writer */
+	uint64_t op;		/* the owner's operation or write count */
+	uint64_t *count;	/* the run's counter of such violations */
+};
+
 /* scrub.c: data at rest, checked by the owners and the scrubbers */
 void *gr_scrubber_main(void *arg);
+void gr_rest_bad(const struct gr_rest *r, size_t blk, uint32_t gen, enum stamp_status st,
+		 const char *data);
 void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
 		    const char *seen, const char *data);
 json_object *gr_scrub_json(double race_s);
+
+/* writers.c: lost writes */
+void *gr_writer_main(void *arg);
+json_object *gr_writers_json(double run_s);
 
 /* movers.c: movers, hoppers and walkers */
 const pthread_attr_t *gr_thread_attr(void);

@@ -42,7 +42,7 @@ int gr_follow(int group, int *bound)
 /* True when every THP of the hopper's group is mapped on the group's node. */
 static bool gr_arrived(const struct gr_hopper *h)
 {
-	for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
+	for (int k = h->idx; k < gr.nr_pin_thp; k += gr.groups)
 		if (gr_node_of(gr.r.addr + (size_t)k * gr.r.thp_size) != h->node)
 			return false;
 	return true;
@@ -82,7 +82,7 @@ void *gr_hopper_main(void *arg)
 		h->hops += gr_follow(h->idx, &h->node);
 		if (h->node != node)
 			h->t_step = now_ns();
-		for (int k = h->idx; k < gr.nr_thp; k += gr.groups)
+		for (int k = h->idx; k < gr.nr_pin_thp; k += gr.groups)
 			(void)*(volatile uint64_t *)(gr.r.addr + (size_t)k * gr.r.thp_size + 64);
 		h->touches++;
 		gr_hop_check(h);
@@ -94,18 +94,27 @@ void *gr_hopper_main(void *arg)
 
 /* ---- the move_pages driver ---- */
 
+/* The THP the i-th pinner or writer works on now; -1: none. */
+static long gr_busy_thp(int i)
+{
+	if (i < gr.nr_threads)
+		return __atomic_load_n(&gr.w[i].cur_thp, __ATOMIC_ACQUIRE);
+	return gr.nr_pin_thp + i - gr.nr_threads;
+}
+
 /*
- * Every other attempt aims at a THP a pinner is working on (pressure where
- * the pins are), the others take this mover's share of the THPs in turn.
+ * Every other attempt aims at a THP a pinner or a writer is working on
+ * (pressure where the pins and the writes are), the others take this
+ * mover's share of the THPs in turn.
  */
 static size_t gr_mover_target(struct gr_mover *m)
 {
 	size_t share = (gr.nr_thp - m->idx + gr_opt.movers - 1) / gr_opt.movers;
+	int busy = gr.nr_threads + gr_opt.writers;
 
 	if (m->turn++ & 1) {
-		for (int i = 0; i < gr.nr_threads; i++) {
-			struct gr_worker *w = &gr.w[(m->turn / 2 + i) % gr.nr_threads];
-			long k = __atomic_load_n(&w->cur_thp, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < busy; i++) {
+			long k = gr_busy_thp((m->turn / 2 + i) % busy);
 
 			if (k >= 0 && k % gr_opt.movers == m->idx)
 				return k;
@@ -180,8 +189,10 @@ static void gr_move(struct gr_mover *m, const size_t *ks, int n)
 			     (!ret || (n > 1 && ret > 0 && gr_node_of(addr[i]) == target[i]));
 
 		race_attempt_end(&gr.rt[ks[i]], moved);
-		if (moved)
+		if (moved) {
 			__atomic_store_n(&gr.scrub_due[ks[i]], 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&gr.moves[ks[i]], 1, __ATOMIC_RELEASE);
+		}
 		if ((!ret || moved) && status[i] >= 0)
 			__atomic_store_n(&gr.last_node[ks[i]], status[i], __ATOMIC_RELAXED);
 		/* a THP that was never isolated is told by its own status, not the call's */

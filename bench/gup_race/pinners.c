@@ -20,7 +20,7 @@ static void gr_print_violation(const struct gr_violation *v)
 		printf(" (generation %llu, expected %llu)", (unsigned long long)v->found_gen,
 		       (unsigned long long)v->expected_gen);
 	if (v->at_rest) {
-		printf("; THP on node %d when last checked (%.3f s), %d now", v->node_checked,
+		printf("; THP on node %d when last written or checked (%.3f s), %d now", v->node_checked,
 		       (int64_t)(v->checked_ns - gr.t_start) / 1e9,
 		       v->node_after);
 		if (v->migrations >= 0)
@@ -76,8 +76,6 @@ void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long l
 	for (size_t off = bad; off + gr.bs <= len; off += gr.bs)
 		v->bad_blocks += stamp_check(buf + off, gr.bs, o->region_off + off, gen) != STAMP_OK;
 	__atomic_add_fetch(&gr.violations, 1, __ATOMIC_RELAXED);
-	if (v->at_rest)
-		__atomic_add_fetch(&gr.at_rest, 1, __ATOMIC_RELAXED);
 	/* A violation at rest is nobody's pin: the backends count theirs only. */
 	if (w && o->b >= 0 && !v->at_rest) {
 		w->st[o->b].violations++;
@@ -414,7 +412,7 @@ static int gr_worker_setup(struct gr_worker *w)
 	w->slice_off = (w->idx % gr.sharers) * gr.slice;
 	w->slice_len = w->idx % gr.sharers == gr.sharers - 1 ?
 		       gr.r.thp_size - w->slice_off : gr.slice;
-	w->nr_own = (gr.nr_thp - w->group + gr.groups - 1) / gr.groups;
+	w->nr_own = (gr.nr_pin_thp - w->group + gr.groups - 1) / gr.groups;
 	for (int b = 0; b < gr.nr_pins; b++) {
 		off_t slot = ((off_t)w->idx * gr.nr_pins + b) * gr.xfer;
 		int ret = pin_open(&w->inst[b], gr.pins[b], &gr.conf, slot);

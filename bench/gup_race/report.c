@@ -276,7 +276,9 @@ void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat
 	gbps = cns ? cbytes / (double)cns : 0;
 	result_metric(res, "violations", json_object_new_int64(gr.violations));
 	result_metric(res, "violations_at_rest", json_object_new_int64(gr.at_rest));
+	result_metric(res, "violations_lost_write", json_object_new_int64(gr.lost_writes));
 	result_metric(res, "scrub", gr_scrub_json(gr.t_end > gr.t_start ? (gr.t_end - gr.t_start) / 1e9 : 0));
+	result_metric(res, "lost_writes", gr_writers_json(gr.t_end > gr.t_start ? (gr.t_end - gr.t_start) / 1e9 : 0));
 	result_metric(res, "race_windows", json_object_new_int64(windows));
 	result_metric(res, "race_windows_per_s", json_object_new_double(race_s > 0 ? windows / race_s : 0));
 	result_metric(res, "ops", json_object_new_int64(ops));

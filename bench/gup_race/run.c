@@ -19,9 +19,11 @@
 struct gr_state gr;
 
 /*
- * The node of the page at addr (move_pages without nodes takes no
- * reference), or -errno: -EFAULT for a THP armed for a NUMA hinting fault
- * (Linux 6.1's follow_page with FOLL_DUMP does not see those).
+ * The node of the page at addr (move_pages without nodes takes no fault;
+ * 6.1's do_pages_stat_array() holds a page reference only for the look,
+ * which a migration's reference check meeting it retries), or -errno:
+ * -EFAULT for a THP armed for a NUMA hinting fault (Linux 6.1's
+ * follow_page with FOLL_DUMP does not see those).
  */
 int gr_node_of(const void *addr)
 {
@@ -155,12 +157,16 @@ static int gr_start_threads(void)
 	sigaddset(&all, SIGHUP);
 	sigaddset(&all, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_barrier_init(&gr.ready, NULL, gr.nr_threads + 1);
+	pthread_barrier_init(&gr.ready, NULL, gr.nr_threads + gr_opt.writers + 1);
 	for (int i = 0; i < gr.nr_threads && !ret; i++) {
 		gr.w[i].idx = i;
 		gr.w[i].cur_thp = -1;
 		gr.w[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1);
 		ret = pthread_create(&gr.w[i].tid, gr_thread_attr(), gr_worker_main, &gr.w[i]);
+	}
+	for (int i = 0; i < gr_opt.writers && !ret; i++) {
+		gr.lw[i].idx = i;
+		ret = pthread_create(&gr.lw[i].tid, gr_thread_attr(), gr_writer_main, &gr.lw[i]);
 	}
 	for (int i = 0; i < gr.nr_hoppers && !ret; i++) {
 		gr.h[i].idx = i;
@@ -259,6 +265,11 @@ static int gr_join(json_object *hung)
 			 w->ready ? gr.pins[w->cur_b]->name : "setting up");
 		lost += !gr_join_watch(w->tid, w->tid_os, who, step, &w->step_since, hung);
 	}
+	for (int i = 0; i < gr_opt.writers; i++) {
+		snprintf(who, sizeof(who), "lost-write writer %d", i);
+		lost += !gr_join_watch(gr.lw[i].tid, gr.lw[i].tid_os, who, "writing its THP",
+				       &gr.lw[i].since, hung);
+	}
 	for (int i = 0; i < gr_nr_movers(); i++) {
 		snprintf(who, sizeof(who), "mover %d (move_pages)", i);
 		lost += !gr_join_watch(gr.m[i].tid, gr.m[i].tid_os, who, "move_pages",
@@ -288,14 +299,16 @@ static int gr_alloc(struct run_ctx *ctx)
 	gr.seen_ns = calloc(nr_blocks, sizeof(*gr.seen_ns));
 	gr.seen_node = calloc(nr_blocks, sizeof(*gr.seen_node));
 	gr.scrub_due = calloc(gr.nr_thp, sizeof(*gr.scrub_due));
+	gr.moves = calloc(gr.nr_thp, sizeof(*gr.moves));
 	gr.rt = calloc(gr.nr_thp, sizeof(*gr.rt));
 	gr.last_node = calloc(gr.nr_thp, sizeof(*gr.last_node));
 	gr.w = calloc(gr.nr_threads, sizeof(*gr.w));
 	gr.m = calloc(gr_opt.movers, sizeof(*gr.m));
 	gr.k = calloc(MAX(gr_opt.walkers, 1), sizeof(*gr.k));
 	gr.s = calloc(MAX(gr_opt.scrub, 1), sizeof(*gr.s));
+	gr.lw = calloc(MAX(gr_opt.writers, 1), sizeof(*gr.lw));
 	if (!gr.gens || !gr.bad_gen || !gr.seen_ns || !gr.seen_node || !gr.scrub_due ||
-	    !gr.rt || !gr.last_node || !gr.w || !gr.m || !gr.k || !gr.s)
+	    !gr.moves || !gr.rt || !gr.last_node || !gr.w || !gr.m || !gr.k || !gr.s || !gr.lw)
 		return -ENOMEM;
 	for (int i = 0; i < gr_opt.scrub; i++)
 		if (!(gr.s[i].copy = malloc(gr.bs)))
@@ -357,7 +370,7 @@ static int gr_prepare(struct run_ctx *ctx)
 	int ret, pmd;
 
 	region_thp_mode(mode, sizeof(mode));
-	ret = region_alloc(&gr.r, gr_opt.size, 0, ctx->topo.nodes[0]);
+	ret = region_alloc(&gr.r, (size_t)gr.nr_thp * region_thp_size(), 0, ctx->topo.nodes[0]);
 	if (ret) {
 		result_verdict(ctx->res, VERDICT_FAIL, "cannot allocate a THP region: %s", strerror(-ret));
 		return -1;
@@ -394,6 +407,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "move_batch", json_object_new_int(gr_opt.move_batch));
 	result_metric(res, "walkers", json_object_new_int(gr_opt.walkers));
 	result_metric(res, "scrubbers", json_object_new_int(gr_opt.scrub));
+	result_metric(res, "lost_write_writers", json_object_new_int(gr_opt.writers));
 	result_metric(res, "size", json_object_new_int64(gr.r.size));
 	result_metric(res, "thp_size", json_object_new_int64(gr.r.thp_size));
 	result_metric(res, "thp_count", json_object_new_int(gr.nr_thp));
@@ -409,8 +423,8 @@ static void gr_params(struct run_ctx *ctx)
 		snprintf(base, sizeof(base), "%#lx", (unsigned long)gr.r.addr);
 		result_metric(res, "region_base", json_object_new_string(base));
 	}
-	printf("gup-race: %d THPs of %zu KiB (all PMD-mapped), %d pinner thread(s), %d scrubber(s), driver %s, %d memory node(s), %.1f s (+%.1f s baseline)\n",
-	       gr.nr_thp, gr.r.thp_size >> 10, gr.nr_threads, gr_opt.scrub, gr_driver_name(),
+	printf("gup-race: %d THPs of %zu KiB (all PMD-mapped), %d pinner thread(s), %d scrubber(s), %d lost-write writer(s), driver %s, %d memory node(s), %.1f s (+%.1f s baseline)\n",
+	       gr.nr_thp, gr.r.thp_size >> 10, gr.nr_threads, gr_opt.scrub, gr_opt.writers, gr_driver_name(),
 	       ctx->topo.nr_nodes, gr_opt.duration, gr_opt.baseline);
 }
 

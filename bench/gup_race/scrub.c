@@ -38,24 +38,24 @@ static void gr_at_rest_history(struct gr_violation *v, size_t thp)
 
 /*
  * A block that does not hold the generation its owner last wrote, though
- * nothing wrote it since: damage at rest. data is what was read (a copy,
- * for a scrubber). Each damaged generation of a block is reported once,
- * by whoever finds it first.
+ * nothing wrote it since: damage at rest, or a write that returned and
+ * was lost. data is what was read (a copy, for a scrubber). Each damaged
+ * generation of a block is reported once, by whoever finds it first.
  */
-void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
-		    const char *seen, const char *data)
+void gr_rest_bad(const struct gr_rest *r, size_t blk, uint32_t gen, enum stamp_status st,
+		 const char *data)
 {
 	uint64_t roff = (uint64_t)blk * gr.bs;
 	struct gr_op o = {
 		.thp = roff / gr.r.thp_size,
 		.region_off = roff,
 		.b = -1,
-		.op = __atomic_load_n(&gr.w[owner].ops, __ATOMIC_RELAXED),
+		.op = r->op,
 		.node_before = __atomic_load_n(&gr.seen_node[blk], __ATOMIC_RELAXED),
 	};
 	struct gr_violation v = {
-		.leg = "at-rest",
-		.seen = seen,
+		.leg = r->leg,
+		.seen = r->seen,
 		.status = st,
 		.at_rest = true,
 		.node_checked = o.node_before,
@@ -65,8 +65,23 @@ void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
 
 	if (__atomic_exchange_n(&gr.bad_gen[blk], gen, __ATOMIC_RELAXED) == gen)
 		return;
+	__atomic_add_fetch(r->count, 1, __ATOMIC_RELAXED);
 	gr_at_rest_history(&v, o.thp);
-	gr_violation_add(owner, &o, data, 0, gr.bs, gen, &v);
+	gr_violation_add(r->owner, &o, data, 0, gr.bs, gen, &v);
+}
+
+void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
+		    const char *seen, const char *data)
+{
+	struct gr_rest r = {
+		.leg = "at-rest",
+		.seen = seen,
+		.owner = owner,
+		.op = __atomic_load_n(&gr.w[owner].ops, __ATOMIC_RELAXED),
+		.count = &gr.at_rest,
+	};
+
+	gr_rest_bad(&r, blk, gen, st, data);
 }
 
 /* ---- the scrubbers ---- */
@@ -179,10 +194,10 @@ static void gr_scrub_thp(struct gr_scrubber *s, size_t k)
 	gr_scrub_rest(s, c0);
 }
 
-/* Its share of the THPs: every nr-th from idx. */
+/* Its share of the pinners' THPs (a writer checks its own): every nr-th from idx. */
 static size_t gr_scrub_share(const struct gr_scrubber *s)
 {
-	return (gr.nr_thp - s->idx + gr_opt.scrub - 1) / gr_opt.scrub;
+	return (gr.nr_pin_thp - s->idx + gr_opt.scrub - 1) / gr_opt.scrub;
 }
 
 /* A THP of its share that migrated since it was last scrubbed, else the next in its sweep. */

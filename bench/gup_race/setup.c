@@ -18,14 +18,14 @@
 /* The words of the enum options, in the order of the values they stand for. */
 static const char *const gr_drivers[] = { "autonuma", "move", "both", NULL };
 static const enum gr_driver gr_driver_of[] = { GR_AUTONUMA, GR_MOVE, GR_BOTH };
-const char *const gr_injects[] = { "none", "stale-after-pin", "corrupt", "at-rest", NULL };
+const char *const gr_injects[] = { "none", "stale-after-pin", "corrupt", "at-rest", "lost-write", NULL };
 static const char *const gr_scopes[] = { "region", "process", NULL };
 
 struct gr_opt gr_opt;
 
 
 const struct opt gr_opts[] = {
-	{ "size", OPT_SIZE, &gr_opt.size, "0", "THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers (1 for --driver autonuma)" },
+	{ "size", OPT_SIZE, &gr_opt.size, "0", "the pinners' THP region, a multiple of the THP size; 0: 4 THPs for each group of sharers (1 for --driver autonuma); each --lost-writes writer adds a THP" },
 	{ "threads", OPT_INT, &gr_opt.threads, "0", "pinner threads; 0: one per CPU",
 	  0, 4096 },
 	{ "sharers", OPT_INT, &gr_opt.sharers, "0", "pinner threads sharing each THP, each in a slice of its own; 0: up to 4 (2 for --driver autonuma)", 0, 512 },
@@ -51,9 +51,10 @@ const struct opt gr_opts[] = {
 	  .choices = gr_scopes },
 	{ "scrub", OPT_INT, &gr_opt.scrub, "1", "scrubber threads: each keeps reading every block of its share of the THPs against its owner's last generation, THPs just migrated first (damage at rest: a lossy migration)", 0, GR_MAX_SCRUB },
 	{ "scrub-nice", OPT_INT, &gr_opt.scrub_nice, "10", "the scrubbers' nice value: they take the CPU the race leaves over", -20, 19 },
-	{ "scrub-duty", OPT_INT, &gr_opt.scrub_duty, "10", "percent of the time a scrubber works: after each THP it rests 100/duty - 1 times as long as the THP took it (an idle guest CPU is a host thread the emulated machine's others could use); 100: flat out", 1, 100 },
+	{ "scrub-duty", OPT_INT, &gr_opt.scrub_duty, "3", "percent of the time a scrubber works: after each THP it rests 100/duty - 1 times as long as the THP took it (an idle guest CPU is a host thread the emulated machine's others could use; at 10 one cost the emulated autonuma driver a third of its race windows); 100: flat out", 1, 100 },
+	{ "lost-writes", OPT_INT, &gr_opt.writers, "0", "writer threads, each stamping every block of a THP of its own in turn while it migrates (following a group of pinners under autonuma); every write that returned is checked before it is overwritten, after each migration of the THP and at the end (a migration that copies while a stale TLB entry still lets the old page be written)", 0, GR_MAX_WRITERS },
 	{ "hang-timeout", OPT_DOUBLE, &gr_opt.hang_s, "120", "at the end, a thread stuck this long in one step is reported hung (fail)", 1, 1e6 },
-	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy), corrupt (bytes flipped behind the pin's back) or at-rest (bytes flipped in a block at rest, before it is overwritten), once, in worker 0's third operation",
+	{ "inject", OPT_ENUM, &gr_opt.inject, NULL, "test hook: stale-after-pin (the pin sees a stale copy), corrupt (bytes flipped behind the pin's back), at-rest (bytes flipped in a block at rest, before it is overwritten), once, in worker 0's third operation, or lost-write (writer 0's third write recorded but not stored; needs --lost-writes)",
 	  .choices = gr_injects },
 	{ NULL }
 };
@@ -153,10 +154,11 @@ static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 	if (gr_opt.size % thp)
 		usage_error("--size %llu is not a multiple of the THP size %zu",
 			    (unsigned long long)gr_opt.size, thp);
-	gr.nr_thp = gr_opt.size / thp;
-	if (gr.nr_thp < gr.groups)
+	gr.nr_pin_thp = gr_opt.size / thp;
+	if (gr.nr_pin_thp < gr.groups)
 		usage_error("--size %llu holds %d THPs: fewer than the %d groups of %d sharers",
-			    (unsigned long long)gr_opt.size, gr.nr_thp, gr.groups, gr.sharers);
+			    (unsigned long long)gr_opt.size, gr.nr_pin_thp, gr.groups, gr.sharers);
+	gr.nr_thp = gr.nr_pin_thp + gr_opt.writers;
 	if (gr_opt.movers > gr.nr_thp)
 		usage_error("--movers %d: more than the %d THPs", gr_opt.movers, gr.nr_thp);
 }
@@ -177,6 +179,8 @@ void gr_validate(struct run_ctx *ctx)
 	gr.bs = gr_opt.block;
 	gr.xfer = MIN(gr_opt.xfer, gr.slice);	/* a transfer stays in its slice */
 	gr.inject = gr_opt.inject;
+	if (gr.inject == GR_INJECT_LOST_WRITE && !gr_opt.writers)
+		usage_error("--inject lost-write needs a writer (--lost-writes 1 or more)");
 	if (gr_opt.file) {
 		struct stat st;
 

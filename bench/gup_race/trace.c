@@ -136,8 +136,8 @@ static void gr_trace_event(const struct counters_rec *r, enum gr_trace_kind kind
 		gr_tr.unpaired++;
 		return;
 	}
-	if (gr.scrub_due)
-		__atomic_store_n(&gr.scrub_due[k], 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&gr.scrub_due[k], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&gr.moves[k], 1, __ATOMIC_RELEASE);
 	gr_tr.entries++;
 	hist_add(&gr_tr.entry_ns, r->time_ns - gr_tr.entry_set[k]);
 	hist_add(&gr_tr.call_ns, r->time_ns - start);

@@ -149,6 +149,31 @@ void result_metric(struct result *r, const char *name, json_object *val)
 	json_object_object_add(r->metrics, name, val);
 }
 
+/*
+ * bad more blocks or pages found bad by a content check: added up in
+ * metrics.violations, and the run's first kept as metrics.first_violation
+ * with gup-race's field names, which the known-issue catalogue matches
+ * (kernels/known-issues/README.md), whichever scenario saw it.
+ */
+void result_violation(struct result *r, unsigned long long bad,
+		      const struct result_violation *v)
+{
+	json_object *n = NULL, *f = NULL;
+
+	json_object_object_get_ex(r->metrics, "violations", &n);
+	result_metric(r, "violations", json_object_new_int64(json_object_get_int64(n) + bad));
+	if (json_object_object_get_ex(r->metrics, "first_violation", &f) && f)
+		return;
+	f = json_object_new_object();
+	json_object_object_add(f, "leg", json_object_new_string(v->leg));
+	json_object_object_add(f, "seen_through", json_object_new_string(v->seen));
+	json_object_object_add(f, "status", json_object_new_string(v->status));
+	json_object_object_add(f, "region_offset", json_object_new_int64(v->region_off));
+	json_object_object_add(f, "node_before", json_object_new_int(v->node_before));
+	json_object_object_add(f, "node_after", json_object_new_int(v->node_after));
+	result_metric(r, "first_violation", f);
+}
+
 /* Whole or absent, even after a crash or a power cut: a reader never sees half a result. */
 int result_write(json_object *root, const char *path)
 {

@@ -23,6 +23,15 @@ json_object *result_provenance(const struct topo *t);
 void result_verdict(struct result *r, enum verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void result_metric(struct result *r, const char *name, json_object *val);
+
+/* A content check that failed, in the shape of gup-race's first violation. */
+struct result_violation {
+	const char *leg, *seen, *status;	/* status: stamp_status_name() */
+	unsigned long long region_off;
+	int node_before, node_after;
+};
+void result_violation(struct result *r, unsigned long long bad,
+		      const struct result_violation *v);
 int result_finish(struct result *r, const char *json_path);
 int result_write(json_object *root, const char *path);
 void result_print_summary(json_object *root);

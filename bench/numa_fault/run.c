@@ -120,6 +120,14 @@ static void nf_contents_stamp(struct region *r)
 	stamp_write_range(r->addr, r->size, NF_BLOCK, 0, 1);
 }
 
+/* Where nf_region() put page i before balancing. */
+static int nf_start_node(const struct topo *t, size_t i)
+{
+	if (nf_p.layout != NF_INTERLEAVED || t->nr_nodes < 2)
+		return nf_p.home;
+	return t->nodes[i % t->nr_nodes];
+}
+
 static void nf_contents_check(struct run_ctx *ctx, const struct region *r)
 {
 	json_object *o = json_object_new_object(), *f = NULL;
@@ -145,6 +153,11 @@ static void nf_contents_check(struct run_ctx *ctx, const struct region *r)
 		json_object_object_add(f, "page", json_object_new_int64(at / r->page_size));
 		json_object_object_add(f, "status", json_object_new_string(stamp_status_name(first)));
 		json_object_object_add(f, "node", json_object_new_int(node));
+		result_violation(ctx->res, bad, &(struct result_violation){
+			.leg = "at-rest", .seen = "mapping, after balancing",
+			.status = stamp_status_name(first), .region_off = at,
+			.node_before = nf_start_node(&ctx->topo, at / r->page_size),
+			.node_after = node });
 		result_verdict(ctx->res, VERDICT_FAIL, "contents lost at rest: %zu of %zu blocks bad after balancing, first at region offset %zu (page %zu, node %d): %s",
 			       bad, r->size / NF_BLOCK, at, at / r->page_size, node,
 			       stamp_status_name(first));

@@ -103,6 +103,18 @@ static void tm_account(struct tm_dir *d, const struct tm_call *c, const struct t
 		d->k[i] += MAX(k[i], 0);
 }
 
+/* Pages a move changed: for the known-issue catalogue, the first in gup-race's shape. */
+static void tm_violation(struct tm_run *t, const struct tm_dir *d, enum tm_driver drv, uint64_t bad)
+{
+	char seen[64];
+
+	snprintf(seen, sizeof(seen), "mapping, after %s", tm_driver_name[drv]);
+	result_violation(t->ctx->res, bad, &(struct result_violation){
+		.leg = "at-rest", .seen = seen,
+		.status = stamp_status_name(d->first_bad_status), .region_off = d->first_bad_off,
+		.node_before = d->src, .node_after = d->dst });
+}
+
 /* One move of the region from src to dst: checked before, timed, checked after. */
 static int tm_round(struct tm_run *t, struct tm_dir *d, enum tm_mode m, enum tm_driver drv,
 		    const struct region *r, struct tm_io *io, int round)
@@ -113,6 +125,7 @@ static int tm_round(struct tm_run *t, struct tm_dir *d, enum tm_mode m, enum tm_
 	struct tm_call c = { 0 };
 	struct tm_outcome o;
 	long long k[K_COUNTERS];
+	uint64_t bad0;
 	int ret;
 
 	d->cpu_node = tm_run_on(t, d->src, d->dst);
@@ -137,7 +150,10 @@ static int tm_round(struct tm_run *t, struct tm_dir *d, enum tm_mode m, enum tm_
 	}
 	if (drv == TM_MOVE_PAGES)
 		tm_status(d, io->status, r->nr_pages, round >= tm_opt.warmup);
+	bad0 = d->bad;
 	tm_check(d, r, first, stride, t->gen);
+	if (d->bad > bad0)
+		tm_violation(t, d, drv, d->bad - bad0);
 	d->moves++;
 	if (tm_outcome(r, io->status, d->dst, thp, &o)) {
 		result_verdict(t->ctx->res, VERDICT_FAIL, "cannot locate the region's pages: %s",

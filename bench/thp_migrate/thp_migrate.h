@@ -9,6 +9,7 @@
 #include "hist.h"
 #include "region.h"
 #include "scenario.h"
+#include "stamp.h"
 #include "tsc.h"
 
 #define TM_BLOCK		4096	/* stamp block: one per base page */
@@ -53,6 +54,8 @@ struct tm_dir {
 	int moves;		/* checked, warm-up included */
 	uint64_t checked, bad;
 	char first_bad[160];
+	uint64_t first_bad_off;		/* region offset of the first bad block */
+	enum stamp_status first_bad_status;
 };
 
 /*

@@ -157,10 +157,13 @@ void tm_check(struct tm_dir *d, const struct region *r, size_t first, size_t str
 						  i * r->page_size, gen, &why);
 
 		d->checked++;
-		if (bad >= 0 && !d->bad++)
-			snprintf(d->first_bad, sizeof(d->first_bad),
-				 "page %zu, block at region offset %llu is %s", i,
-				 (unsigned long long)(i * r->page_size + bad), stamp_status_name(why));
+		if (bad < 0 || d->bad++)
+			continue;
+		d->first_bad_off = i * r->page_size + bad;
+		d->first_bad_status = why;
+		snprintf(d->first_bad, sizeof(d->first_bad),
+			 "page %zu, block at region offset %llu is %s", i,
+			 (unsigned long long)d->first_bad_off, stamp_status_name(why));
 	}
 }
 
