@@ -248,6 +248,21 @@ static inline uint64_t gr_rand(struct gr_worker *w)
 	return w->rng;
 }
 
+/*
+ * The files from the bottom up: each calls only those above it in this
+ * list, and run.c, at the bottom, starts them all.
+ */
+
+/* state.c: the run's state, and helpers for every thread */
+void gr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gr_add_u64(json_object *o, const char *k, uint64_t v);
+int gr_node_of(const void *addr);
+int gr_node_resolve(const void *addr);
+int gr_nr_movers(void);
+json_object *gr_first_failure(void);
+int gr_follow(int group, int *bound);
+const pthread_attr_t *gr_thread_attr(void);
+
 /* setup.c: options, the scratch file, the backends */
 json_object *gr_select_pins(void);
 const char *gr_open_file(char *why, size_t len);
@@ -255,13 +270,13 @@ void gr_validate(struct run_ctx *ctx);
 void gr_list_pins(void);
 const char *gr_driver_name(void);
 
-/* pinners.c: the pinners */
-void *gr_worker_main(void *arg);
-int gr_op(struct gr_worker *w, int b, size_t thp);
-
-/* pinners.c: violations, for the scrubbers too */
-void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long long bad,
-		      size_t len, uint64_t gen, struct gr_violation *v);
+/* trace.c: the tracer */
+void gr_trace_open(void);
+void gr_trace_close(void);
+json_object *gr_trace_json(void);
+void gr_defer(struct gr_worker *w, const struct gr_op *o, bool counted);
+void gr_resolve(struct gr_worker *w, bool wait);
+long long gr_trace_migrations(size_t thp, uint64_t t0, uint64_t t1, bool *more);
 
 /* A block found not to hold its owner's last generation, though nothing wrote it since. */
 struct gr_rest {
@@ -271,43 +286,26 @@ struct gr_rest {
 	uint64_t *count;	/* the run's counter of such violations */
 };
 
-/* scrub.c: data at rest, checked by the owners and the scrubbers */
-void *gr_scrubber_main(void *arg);
+/* violation.c: violations in transit and at rest */
+void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long long bad,
+		      size_t len, uint64_t gen, struct gr_violation *v);
 void gr_rest_bad(const struct gr_rest *r, size_t blk, uint32_t gen, enum stamp_status st,
 		 const char *data);
 void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
 		    const char *seen, const char *data);
-json_object *gr_scrub_json(double race_s);
 
-/* writers.c: lost writes */
-void *gr_writer_main(void *arg);
-json_object *gr_writers_json(double run_s);
-
-/* movers.c: movers, hoppers and walkers */
-const pthread_attr_t *gr_thread_attr(void);
+/* movers.c, pinners.c, scrub.c, writers.c: the threads */
 void *gr_walker_main(void *arg);
 void *gr_mover_main(void *arg);
 void *gr_hopper_main(void *arg);
-int gr_follow(int group, int *bound);
-
-/* trace.c: the tracer */
-json_object *gr_trace_json(void);
-void gr_trace_close(void);
-void gr_trace_open(void);
-void gr_defer(struct gr_worker *w, const struct gr_op *o, bool counted);
-void gr_resolve(struct gr_worker *w, bool wait);
-long long gr_trace_migrations(size_t thp, uint64_t t0, uint64_t t1, bool *more);
+void *gr_worker_main(void *arg);
+void *gr_scrubber_main(void *arg);
+json_object *gr_scrub_json(double race_s);
+void *gr_writer_main(void *arg);
+json_object *gr_writers_json(double run_s);
 
 /* report.c: the result */
 void gr_report(struct run_ctx *ctx, const struct vmstat *v0, const struct vmstat *v1,
 	       const struct vmstat *v2, json_object *unav, json_object *knobs);
-
-/* run.c: the run */
-int gr_nr_movers(void);
-json_object *gr_first_failure(void);
-void gr_add_u64(json_object *o, const char *k, uint64_t v);
-void gr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int gr_node_resolve(const void *addr);
-int gr_node_of(const void *addr);
 
 #endif

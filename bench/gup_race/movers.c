@@ -11,34 +11,6 @@
 
 /* ---- the autonuma driver ---- */
 
-/*
- * The pinners sharing a set of THPs and a hopper touching them all live on
- * one node, and move to the next together: the THPs' NUMA hinting faults
- * then come from one node after another (passing the two-fault filter),
- * and NUMA balancing migrates them from one thread's fault while the
- * others pin them.
- */
-static int gr_group_node(int group)
-{
-	int step = __atomic_load_n(&gr.h[group].step, __ATOMIC_RELAXED);
-
-	return gr.cpu_nodes[(group + step) % gr.nr_cpu_nodes];
-}
-
-/* Moves the calling thread to its group's node when that changed; 1 if it moved. */
-int gr_follow(int group, int *bound)
-{
-	int node;
-
-	if (!gr.nr_hoppers || gr_phase() != GR_RACE)
-		return 0;
-	node = gr_group_node(group);
-	if (node == *bound)
-		return 0;
-	*bound = node;
-	return !numa_run_on_node(node);
-}
-
 /* True when every THP of the hopper's group is mapped on the group's node. */
 static bool gr_arrived(const struct gr_hopper *h)
 {
@@ -266,22 +238,4 @@ void *gr_walker_main(void *arg)
 	}
 	walk_once(&gr.walk, 1);
 	return NULL;
-}
-
-/*
- * Small stacks: NUMA balancing's scanner charges a VMA's whole length to its
- * scan budget when it arms any page in it, and 8 MiB stacks would use the
- * budget up before the scan reaches the region.
- */
-const pthread_attr_t *gr_thread_attr(void)
-{
-	static pthread_attr_t attr;
-	static bool done;
-
-	if (!done) {
-		pthread_attr_init(&attr);
-		pthread_attr_setstacksize(&attr, 256 << 10);
-		done = true;
-	}
-	return &attr;
 }

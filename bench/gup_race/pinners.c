@@ -7,86 +7,6 @@
 
 #include "gup_race.h"
 
-static const char *const gr_phase_name[] = { "setup", "baseline", "race", "stopping" };
-
-/* ---- integrity ---- */
-
-static void gr_print_violation(const struct gr_violation *v)
-{
-	printf("VIOLATION at %.3f s (%s): %s %s, seen through the %s: block at %#lx (THP %zu, region offset %llu) is %s",
-	       v->t_s, v->phase, v->backend, v->leg, v->seen, (unsigned long)v->addr, v->thp,
-	       (unsigned long long)v->region_off, stamp_status_name(v->status));
-	if (v->found_valid)
-		printf(" (generation %llu, expected %llu)", (unsigned long long)v->found_gen,
-		       (unsigned long long)v->expected_gen);
-	if (v->at_rest) {
-		printf("; THP on node %d when last written or checked (%.3f s), %d now", v->node_checked,
-		       (int64_t)(v->checked_ns - gr.t_start) / 1e9,
-		       v->node_after);
-		if (v->migrations >= 0)
-			printf(", %s%lld migration(s) since", v->migrations_more ? "at least " : "",
-			       v->migrations);
-	} else {
-		printf("; THP on node %d before, %d after", v->node_before, v->node_after);
-	}
-	printf("; driver %s; %d bad block(s); differing bytes:", gr_driver_name(), v->bad_blocks);
-	for (int i = 0; i < MIN(v->nr_ranges, GR_MAX_RANGES); i++)
-		printf(" %zu+%zu", v->ranges[i].start, v->ranges[i].len);
-	if (v->nr_ranges > GR_MAX_RANGES)
-		printf(" ... (%d ranges)", v->nr_ranges);
-	printf("\n");
-}
-
-/* The first violation, exactly: where, which THP on which node, what differs. Under vlock. */
-static void gr_first_violation(int worker, const struct gr_op *o, const char *blk,
-			       long long bad, uint64_t gen, struct gr_violation *v)
-{
-	const struct stamp_hdr *h = (const void *)blk;
-
-	v->region_off = o->region_off + bad;
-	v->addr = (uintptr_t)gr.r.addr + v->region_off;
-	v->thp = v->region_off / gr.r.thp_size;
-	v->node_before = o->node_before;
-	v->node_after = gr_node_resolve((void *)v->addr);
-	v->worker = worker;
-	v->backend = o->b >= 0 ? gr.pins[o->b]->name : "none";
-	v->phase = gr_phase_name[gr_phase()];
-	v->t_s = (now_ns() - gr.t_start) / 1e9;
-	v->expected_gen = gen;
-	v->found_valid = h->magic == STAMP_MAGIC;
-	v->found_gen = h->gen;
-	v->found_offset = h->offset;
-	v->op = o->op;
-	v->overlap = o->flags & RACE_OVERLAP;
-	v->nr_ranges = stamp_diff(blk, gr.bs, v->region_off, gen, v->ranges, GR_MAX_RANGES);
-	gr.first = *v;
-	gr.have_first = true;
-	gr_print_violation(v);
-}
-
-/*
- * A violation in buf (len bytes at o's region offset), its first bad block
- * at bad: counted, and reported in full when it is the run's first.
- */
-void gr_violation_add(int worker, const struct gr_op *o, const char *buf, long long bad,
-		      size_t len, uint64_t gen, struct gr_violation *v)
-{
-	struct gr_worker *w = worker >= 0 ? &gr.w[worker] : NULL;
-
-	for (size_t off = bad; off + gr.bs <= len; off += gr.bs)
-		v->bad_blocks += stamp_check(buf + off, gr.bs, o->region_off + off, gen) != STAMP_OK;
-	__atomic_add_fetch(&gr.violations, 1, __ATOMIC_RELAXED);
-	/* A violation at rest is nobody's pin: the backends count theirs only. */
-	if (w && o->b >= 0 && !v->at_rest) {
-		w->st[o->b].violations++;
-		w->st[o->b].bad_blocks += v->bad_blocks;
-	}
-	pthread_mutex_lock(&gr.vlock);
-	if (!gr.have_first)
-		gr_first_violation(worker, o, buf + bad, bad, gen, v);
-	pthread_mutex_unlock(&gr.vlock);
-}
-
 /*
  * buf (len bytes) should hold generation gen of the blocks at o's region
  * offset; a transfer with a block that does not is a violation.
@@ -337,7 +257,7 @@ static void gr_account(struct gr_worker *w, struct gr_op *o, int phase0)
 	}
 }
 
-int gr_op(struct gr_worker *w, int b, size_t thp)
+static int gr_pin_op(struct gr_worker *w, int b, size_t thp)
 {
 	struct pin_inst *p = &w->inst[b];
 	size_t len = MIN(gr.xfer, p->len_max), slots, off;
@@ -444,7 +364,7 @@ void *gr_worker_main(void *arg)
 		int b = w->ops % gr.nr_pins;
 
 		w->hops += gr_follow(w->group, &w->bound);
-		ret = gr_op(w, b, gr_own_thp(w, w->ops / gr.nr_pins % w->nr_own));
+		ret = gr_pin_op(w, b, gr_own_thp(w, w->ops / gr.nr_pins % w->nr_own));
 	}
 	gr_step(w, "waiting for the trace");
 	gr_resolve(w, true);

@@ -5,7 +5,6 @@
 #include <numa.h>
 #include <numaif.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,55 +13,6 @@
 
 #include "gup_race.h"
 #include "settings.h"
-
-/* One run a process: the threads find it here. */
-struct gr_state gr;
-
-/*
- * The node of the page at addr (move_pages without nodes takes no fault;
- * 6.1's do_pages_stat_array() holds a page reference only for the look,
- * which a migration's reference check meeting it retries), or -errno:
- * -EFAULT for a THP armed for a NUMA hinting fault (Linux 6.1's
- * follow_page with FOLL_DUMP does not see those).
- */
-int gr_node_of(const void *addr)
-{
-	void *p = (void *)addr;
-	int st = -ENOENT;
-
-	if (move_pages(0, 1, &p, NULL, &st, 0))
-		return -errno;
-	return st;
-}
-
-/* The same for a report, armed THPs included: get_mempolicy takes the hinting fault. */
-int gr_node_resolve(const void *addr)
-{
-	int node = gr_node_of(addr);
-
-	if (node == -EFAULT &&
-	    get_mempolicy(&node, NULL, 0, (void *)addr, MPOL_F_NODE | MPOL_F_ADDR))
-		node = -errno;
-	return node;
-}
-
-void gr_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&gr.vlock);
-	if (!gr.error[0]) {
-		va_start(ap, fmt);
-		vsnprintf(gr.error, sizeof(gr.error), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&gr.vlock);
-}
-
-void gr_add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
 
 /* ---- tunables ---- */
 
@@ -119,30 +69,6 @@ static bool gr_sleep(double seconds)
 			klog_poll(&gr.ctx->klog);
 	}
 	return !migrace_stop && !gr.error[0];
-}
-
-/*
- * Seconds from the start of pinning to the first sign of failure: a
- * violation, or a bad kernel-log line (seen up to 0.2 s late). How soon a
- * kernel fails is what a race detector is judged by.
- */
-json_object *gr_first_failure(void)
-{
-	double t = -1, k;
-
-	if (gr.have_first)
-		t = gr.first.t_s;
-	if (gr.ctx->klog.first_bad_ns) {
-		k = (gr.ctx->klog.first_bad_ns - gr.t_start) / 1e9;
-		t = t < 0 ? k : MIN(t, k);
-	}
-	return t < 0 ? NULL : json_object_new_double(t);
-}
-
-/* No mover where nothing can move: one node. */
-int gr_nr_movers(void)
-{
-	return (gr.driver & GR_MOVE) && gr.ctx->topo.nr_nodes >= 2 ? gr_opt.movers : 0;
 }
 
 static int gr_start_threads(void)

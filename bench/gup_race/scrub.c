@@ -1,4 +1,4 @@
-/* scrub.c - data at rest: damage found by an owner before it overwrites, and the scrubbers that read every block. */
+/* scrub.c - the scrubbers: threads that keep reading every block at rest, at a duty cycle. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 
 #include "gup_race.h"
 
-/* ---- violations at rest ---- */
+/* ---- the scrubbers ---- */
 
 /* The pinner that owns a block: its group's THPs, its slice of each. */
 static int gr_block_owner(size_t blk)
@@ -21,70 +21,6 @@ static int gr_block_owner(size_t blk)
 
 	return (int)(thp % gr.groups) * gr.sharers + slice;
 }
-
-/*
- * The migrations since the block was last known good, from the kernel's
- * own trace; a wait of a few milliseconds for the trace to catch up, so
- * only for the run's first violation (the only one reported in full).
- */
-static void gr_at_rest_history(struct gr_violation *v, size_t thp)
-{
-	v->migrations = -1;
-	if (__atomic_load_n(&gr.have_first, __ATOMIC_RELAXED))
-		return;
-	v->migrations = gr_trace_migrations(thp, v->checked_ns, v->detect_ns,
-					    &v->migrations_more);
-}
-
-/*
- * A block that does not hold the generation its owner last wrote, though
- * nothing wrote it since: damage at rest, or a write that returned and
- * was lost. data is what was read (a copy, for a scrubber). Each damaged
- * generation of a block is reported once, by whoever finds it first.
- */
-void gr_rest_bad(const struct gr_rest *r, size_t blk, uint32_t gen, enum stamp_status st,
-		 const char *data)
-{
-	uint64_t roff = (uint64_t)blk * gr.bs;
-	struct gr_op o = {
-		.thp = roff / gr.r.thp_size,
-		.region_off = roff,
-		.b = -1,
-		.op = r->op,
-		.node_before = __atomic_load_n(&gr.seen_node[blk], __ATOMIC_RELAXED),
-	};
-	struct gr_violation v = {
-		.leg = r->leg,
-		.seen = r->seen,
-		.status = st,
-		.at_rest = true,
-		.node_checked = o.node_before,
-		.checked_ns = __atomic_load_n(&gr.seen_ns[blk], __ATOMIC_RELAXED),
-		.detect_ns = now_ns(),
-	};
-
-	if (__atomic_exchange_n(&gr.bad_gen[blk], gen, __ATOMIC_RELAXED) == gen)
-		return;
-	__atomic_add_fetch(r->count, 1, __ATOMIC_RELAXED);
-	gr_at_rest_history(&v, o.thp);
-	gr_violation_add(r->owner, &o, data, 0, gr.bs, gen, &v);
-}
-
-void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
-		    const char *seen, const char *data)
-{
-	struct gr_rest r = {
-		.leg = "at-rest",
-		.seen = seen,
-		.owner = owner,
-		.op = __atomic_load_n(&gr.w[owner].ops, __ATOMIC_RELAXED),
-		.count = &gr.at_rest,
-	};
-
-	gr_rest_bad(&r, blk, gen, st, data);
-}
-
-/* ---- the scrubbers ---- */
 
 static uint64_t gr_cpu_ns(void)
 {
