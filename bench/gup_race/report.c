@@ -220,12 +220,13 @@ static void gr_report_pins(struct run_ctx *ctx, double race_s, uint64_t *windows
 
 static void gr_report_walkers(struct run_ctx *ctx, double race_s)
 {
-	json_object *o = json_object_new_object();
 	uint64_t walks = 0, errors = 0;
 	int last_errno = 0;
+	json_object *o;
 
 	if (!gr_opt.walkers)
 		return;
+	o = json_object_new_object();
 	for (int i = 0; i < gr_opt.walkers; i++) {
 		walks += gr.k[i].walks;
 		errors += gr.k[i].errors;

@@ -452,14 +452,15 @@ uint64_t faultlat_count(const struct faultlat *f)
 
 json_object *faultlat_to_json(const struct faultlat *f)
 {
-	json_object *o = json_object_new_object(), *fn = json_object_new_object();
-	json_object *h = json_object_new_object();
+	json_object *o = json_object_new_object(), *fn, *h;
 
 	json_object_object_add(o, "method", json_object_new_string(faultlat_method_names[f->method]));
 	if (f->method == FAULTLAT_OFF) {
 		json_object_object_add(o, "unavailable_because", json_object_new_string(f->why));
 		return o;
 	}
+	fn = json_object_new_object();
+	h = json_object_new_object();
 	json_object_object_add(o, "clock", json_object_new_string(f->clock));
 	json_object_object_add(o, "resolution_ns", json_object_new_int64(f->resolution_ns));
 	for (int i = 0; i < FAULTLAT_NR_FUNCS; i++)
