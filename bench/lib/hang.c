@@ -209,12 +209,42 @@ static json_object *hang_sysrq(void)
 	return json_object_new_string(done);
 }
 
+/*
+ * A thread of p that has not exited, in tdir (a D-state one first), or
+ * false: p has ended. Not the leader's state alone: killed while another
+ * thread waits in D, the leader is a zombie and the process still there.
+ */
+static bool hang_live_thread(pid_t p, char *tdir, size_t len)
+{
+	char dir[64], path[320], state;
+	bool live = false;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)p);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (atoi(e->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (hang_stat(path, NULL, 0, &state, NULL) || state == 'Z' || state == 'X')
+			continue;
+		if (!live || state == 'D')
+			snprintf(tdir, len, "%s", path);
+		live = true;
+		if (state == 'D')
+			break;
+	}
+	if (d)
+		closedir(d);
+	return live;
+}
+
 static bool hang_ended(pid_t p)
 {
-	char dir[64], state;
+	char tdir[320];
 
-	snprintf(dir, sizeof(dir), "/proc/%d", (int)p);
-	return hang_stat(dir, NULL, 0, &state, NULL) || state == 'Z' || state == 'X';
+	return !hang_live_thread(p, tdir, sizeof(tdir));
 }
 
 /*
@@ -237,15 +267,16 @@ json_object *hang_kill(const pid_t *pids, int n, char *where, size_t len)
 		usleep(HANG_POLL_MS * 1000);
 	}
 	for (int i = 0; i < n; i++) {
-		char dir[64], comm[64], wchan[128], state;
+		char dir[320], comm[64], wchan[128], state;
 		json_object *o;
 
-		snprintf(dir, sizeof(dir), "/proc/%d", (int)pids[i]);
-		if (hang_ended(pids[i]) || hang_stat(dir, comm, sizeof(comm), &state, NULL))
+		if (!hang_live_thread(pids[i], dir, sizeof(dir)) ||
+		    hang_stat(dir, comm, sizeof(comm), &state, NULL))
 			continue;
 		hang_wchan(dir, wchan, sizeof(wchan));
 		o = json_object_new_object();
 		json_object_object_add(o, "pid", json_object_new_int(pids[i]));
+		json_object_object_add(o, "tid", json_object_new_int(atoi(strrchr(dir, '/') + 1)));
 		json_object_object_add(o, "comm", json_object_new_string(comm));
 		json_object_object_add(o, "state", json_object_new_string_len(&state, 1));
 		json_object_object_add(o, "wchan", json_object_new_string(wchan));
