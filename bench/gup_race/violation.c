@@ -7,7 +7,7 @@
 
 static const char *const gr_phase_name[] = { "setup", "baseline", "race", "stopping" };
 
-/* ---- integrity ---- */
+/* ---- every violation counted, the first reported in full ---- */
 
 static void gr_print_violation(const struct gr_violation *v)
 {
