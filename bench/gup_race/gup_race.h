@@ -55,6 +55,8 @@ struct gr_stats {
 	uint64_t win_trace, win_trace_only;
 	uint64_t violations, bad_blocks, bytes_checked;
 	struct hist lat_base, lat_race, lat_window;
+	/* the backend's other kinds of timed call (pin_ops.lat_names), in the same three sets */
+	struct hist lat_more[PIN_MAX_KINDS - 1][3];
 };
 
 /* A race-phase operation whose trace windows are decided once the trace is read up to its end. */
@@ -84,6 +86,7 @@ struct gr_worker {
 	long cur_thp;		/* THP under a pin operation, -1: none (movers aim at it) */
 	char *shadow;		/* test hook: the stale copy a broken pin would see */
 	uint64_t lat[GR_OP_LAT];
+	uint8_t lat_kind[GR_OP_LAT];
 	int nr_lat;
 };
 
@@ -262,6 +265,8 @@ int gr_nr_movers(void);
 json_object *gr_first_failure(void);
 int gr_follow(int group, int *bound);
 const pthread_attr_t *gr_thread_attr(void);
+struct hist *gr_lat_hist(struct gr_stats *s, int kind, int set);
+void gr_stats_init(struct gr_stats *s);
 
 /* setup.c: options, the scratch file, the backends */
 json_object *gr_select_pins(void);

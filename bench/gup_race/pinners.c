@@ -124,8 +124,10 @@ static void gr_interval_end(struct gr_op *o)
 
 static void gr_keep_lat(struct gr_worker *w, const struct pin_inst *p)
 {
-	for (int i = 0; i < p->nr_lat && w->nr_lat < GR_OP_LAT; i++)
+	for (int i = 0; i < p->nr_lat && w->nr_lat < GR_OP_LAT; i++) {
+		w->lat_kind[w->nr_lat] = p->lat_kind[i];
 		w->lat[w->nr_lat++] = p->lat[i];
+	}
 }
 
 static int gr_fail_call(struct gr_worker *w, struct pin_inst *p, int ret)
@@ -220,7 +222,9 @@ static int gr_pinned(struct gr_worker *w, struct gr_op *o, struct pin_inst *p, c
 	for (int i = 0; i < rounds && !ret; i++)
 		ret = gr_legs(w, o, p, io, len, false);
 	gr_step(w, "unpin");
+	p->nr_lat = 0;
 	ret2 = p->ops->unpin(p);
+	gr_keep_lat(w, p);
 	if (ret2 && !ret)
 		ret = gr_fail_call(w, p, ret2);
 	gr_interval_end(o);
@@ -232,27 +236,26 @@ static void gr_account(struct gr_worker *w, struct gr_op *o, int phase0)
 {
 	struct gr_stats *s = &w->st[o->b];
 	bool window = (o->flags & RACE_OVERLAP) || o->node_changed;
-	int phase1 = gr_phase();
-	struct hist *h = NULL;
+	int phase1 = gr_phase(), set = -1;
 
 	s->ops++;
 	if (phase0 == GR_BASELINE && phase1 == GR_BASELINE) {
 		s->ops_baseline++;
-		h = &s->lat_base;
+		set = 0;
 	} else if (phase0 == GR_RACE) {
 		s->windows += window;
 		s->win_overlap += !!(o->flags & RACE_OVERLAP);
 		s->win_node += o->node_changed;
 		s->win_moved += !!(o->flags & RACE_MOVED);
 		gr_defer(w, o, window);
-		h = &s->lat_race;
+		set = 1;
 	}
 	/* An instance's first operation warms it up: not measured. */
-	if (h && s->ops > 1) {
+	if (set >= 0 && s->ops > 1) {
 		for (int i = 0; i < w->nr_lat; i++) {
-			hist_add(h, w->lat[i]);
+			hist_add(gr_lat_hist(s, w->lat_kind[i], set), w->lat[i]);
 			if (window)
-				hist_add(&s->lat_window, w->lat[i]);
+				hist_add(gr_lat_hist(s, w->lat_kind[i], 2), w->lat[i]);
 		}
 	}
 }

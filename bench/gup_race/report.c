@@ -25,6 +25,9 @@ static void gr_stats_merge(struct gr_stats *d, const struct gr_stats *s)
 	hist_merge(&d->lat_base, &s->lat_base);
 	hist_merge(&d->lat_race, &s->lat_race);
 	hist_merge(&d->lat_window, &s->lat_window);
+	for (int k = 0; k < PIN_MAX_KINDS - 1; k++)
+		for (int set = 0; set < 3; set++)
+			hist_merge(&d->lat_more[k][set], &s->lat_more[k][set]);
 }
 
 
@@ -83,7 +86,27 @@ static json_object *gr_violation_json(const struct gr_violation *v)
 	return o;
 }
 
-static json_object *gr_pin_json(int b, const struct gr_stats *s, double race_s)
+/* latency_by_call: each kind of call the backend times, when it tells several apart. */
+static void gr_calls_json(json_object *o, const char *const *names, struct gr_stats *s)
+{
+	static const char *const sets[] = { "baseline", "racing", "in_window" };
+	json_object *calls = json_object_new_object();
+
+	if (!names) {
+		json_object_put(calls);
+		return;
+	}
+	for (int k = 0; names[k] && k < PIN_MAX_KINDS; k++) {
+		json_object *c = json_object_new_object();
+
+		for (int set = 0; set < 3; set++)
+			json_object_object_add(c, sets[set], hist_to_json(gr_lat_hist(s, k, set), "ns"));
+		json_object_object_add(calls, names[k], c);
+	}
+	json_object_object_add(o, "latency_by_call", calls);
+}
+
+static json_object *gr_pin_json(int b, struct gr_stats *s, double race_s)
 {
 	json_object *o = json_object_new_object(), *lat = json_object_new_object();
 
@@ -107,6 +130,7 @@ static json_object *gr_pin_json(int b, const struct gr_stats *s, double race_s)
 	json_object_object_add(lat, "racing", hist_to_json(&s->lat_race, "ns"));
 	json_object_object_add(lat, "in_window", hist_to_json(&s->lat_window, "ns"));
 	json_object_object_add(o, "latency", lat);
+	gr_calls_json(o, gr.pins[b]->lat_names, s);
 	return o;
 }
 
@@ -182,6 +206,21 @@ static void gr_print_row(const char *name, const struct gr_stats *s, double race
 	       (unsigned long long)s->violations, b50, b99, r50, r99, w50, w99);
 }
 
+/* A backend that times several kinds of call: their latencies, a row each under its own. */
+static void gr_print_kinds(const char *const *names, struct gr_stats *s)
+{
+	for (int k = 0; names && names[k] && k < PIN_MAX_KINDS; k++) {
+		char c[3][2][16];
+
+		for (int set = 0; set < 3; set++) {
+			gr_us(c[set][0], sizeof(c[set][0]), gr_lat_hist(s, k, set), 50);
+			gr_us(c[set][1], sizeof(c[set][1]), gr_lat_hist(s, k, set), 99);
+		}
+		printf("    %-15s%40s  %7s/%-7s %7s/%-7s %7s/%-7s\n", names[k], "", c[0][0], c[0][1],
+		       c[1][0], c[1][1], c[2][0], c[2][1]);
+	}
+}
+
 /*
  * smaps does not count a THP armed for a NUMA hinting fault as
  * AnonHugePages: one read of each resolves the fault first.
@@ -204,14 +243,13 @@ static void gr_report_pins(struct run_ctx *ctx, double race_s, uint64_t *windows
 	printf("  %-17s %8s %8s %8s %6s %5s  %15s %15s %15s\n", "", "", "", "", "", "",
 	       "p50/p99", "p50/p99", "p50/p99");
 	for (int b = 0; all && b < gr.nr_pins; b++) {
-		hist_init(&all[b].lat_base);
-		hist_init(&all[b].lat_race);
-		hist_init(&all[b].lat_window);
+		gr_stats_init(&all[b]);
 		for (int i = 0; i < gr.nr_threads; i++)
 			gr_stats_merge(&all[b], &gr.w[i].st[b]);
 		*windows += all[b].windows;
 		*ops += all[b].ops;
 		gr_print_row(gr.pins[b]->name, &all[b], race_s);
+		gr_print_kinds(gr.pins[b]->lat_names, &all[b]);
 		json_object_object_add(pins, gr.pins[b]->name, gr_pin_json(b, &all[b], race_s));
 	}
 	result_metric(ctx->res, "backends", pins);

@@ -242,11 +242,8 @@ static int gr_alloc(struct run_ctx *ctx)
 	for (int k = 0; k < gr.nr_thp; k++)
 		gr.last_node[k] = ctx->topo.nodes[0];	/* where region_alloc faults it in */
 	for (int i = 0; i < gr.nr_threads; i++) {
-		for (int b = 0; b < GR_MAX_PINS; b++) {
-			hist_init(&gr.w[i].st[b].lat_base);
-			hist_init(&gr.w[i].st[b].lat_race);
-			hist_init(&gr.w[i].st[b].lat_window);
-		}
+		for (int b = 0; b < GR_MAX_PINS; b++)
+			gr_stats_init(&gr.w[i].st[b]);
 		if (gr.inject && !(gr.w[i].shadow = aligned_alloc(GR_ALIGN, gr.r.thp_size)))
 			return -ENOMEM;
 	}

@@ -127,3 +127,18 @@ const pthread_attr_t *gr_thread_attr(void)
 	}
 	return &attr;
 }
+
+/* The histogram of a kind of timed call in a set: 0 baseline, 1 racing, 2 in a race window. */
+struct hist *gr_lat_hist(struct gr_stats *s, int kind, int set)
+{
+	struct hist *const first[] = { &s->lat_base, &s->lat_race, &s->lat_window };
+
+	return kind ? &s->lat_more[kind - 1][set] : first[set];
+}
+
+void gr_stats_init(struct gr_stats *s)
+{
+	for (int k = 0; k < PIN_MAX_KINDS; k++)
+		for (int set = 0; set < 3; set++)
+			hist_init(gr_lat_hist(s, k, set));
+}

@@ -20,7 +20,7 @@
 #include <liburing.h>
 #endif
 
-#include "pin.h"
+#include "pin_int.h"
 #include "util.h"
 
 #define PIN_PAGE 4096
@@ -32,10 +32,17 @@ int pin_error(struct pin_inst *p, int err, const char *what)
 	return err;
 }
 
+void pin_lat_kind(struct pin_inst *p, int kind, uint64_t t0)
+{
+	if (p->nr_lat < PIN_MAX_LAT) {
+		p->lat_kind[p->nr_lat] = kind;
+		p->lat[p->nr_lat++] = now_ns() - t0;
+	}
+}
+
 static void pin_lat(struct pin_inst *p, uint64_t t0)
 {
-	if (p->nr_lat < PIN_MAX_LAT)
-		p->lat[p->nr_lat++] = now_ns() - t0;
+	pin_lat_kind(p, 0, t0);
 }
 
 /* pread/pwrite until len bytes moved: a short transfer is retried, EOF is -EIO. */
@@ -75,7 +82,7 @@ static int pin_stream(int fd, void *buf, size_t len, bool out)
 	return 0;
 }
 
-static int pin_bounce_alloc(struct pin_inst *p, bool shared)
+int pin_bounce_alloc(struct pin_inst *p, bool shared)
 {
 	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
 
@@ -512,8 +519,10 @@ static int pvm_call(struct pin_inst *p, char *addr, size_t len, bool write)
 		ret = pin_stream(v->sock, &r, sizeof(r), false);
 	if (ret)
 		return pin_error(p, ret, "helper process");
-	if (p->nr_lat < PIN_MAX_LAT)
+	if (p->nr_lat < PIN_MAX_LAT) {
+		p->lat_kind[p->nr_lat] = 0;
 		p->lat[p->nr_lat++] = r.ns;
+	}
 	if (r.ret < 0)
 		return pin_error(p, r.ret, what);
 	return r.ret == (int64_t)len ? 0 : pin_error(p, -EIO, what);
@@ -587,20 +596,6 @@ static int pressure_in(struct pin_inst *p, char *addr, size_t len)
 	return pressure_calls(p, addr, len);
 }
 
-/* ---- rdma: a later issue ---- */
-
-static const char *rdma_unavailable(const struct pin_conf *c, char *buf, size_t len)
-{
-	snprintf(buf, len, "not written yet: ibv_reg_mr long-term pins through soft-RoCE (rdma_rxe) come with the RDMA work%s%s",
-#ifdef HAVE_LIBIBVERBS
-		 "", ""
-#else
-		 "; also ", WHY_NO_LIBIBVERBS
-#endif
-		 );
-	return buf;
-}
-
 /* ---- the table ---- */
 
 static const struct pin_ops pin_uring_fixed = {
@@ -662,16 +657,9 @@ static const struct pin_ops pin_pressure = {
 	.in = pressure_in,
 };
 
-static const struct pin_ops pin_rdma = {
-	.name = "rdma",
-	.desc = "RDMA memory registration (ibv_reg_mr, long-term pin)",
-	.holds_pin = true,
-	.long_term = true,
-	.unavailable = rdma_unavailable,
-};
-
 const struct pin_ops *const pin_backends[] = {
-	&pin_uring_fixed, &pin_odirect, &pin_vmsplice, &pin_pvm, &pin_pressure, &pin_rdma, NULL
+	&pin_uring_fixed, &pin_odirect, &pin_vmsplice, &pin_pvm, &pin_pressure, &pin_rdma,
+	&pin_rdma_odp, NULL
 };
 
 const struct pin_ops *pin_find(const char *name)

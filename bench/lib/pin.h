@@ -10,6 +10,7 @@
 #include "opt.h"
 
 #define PIN_MAX_LAT	64	/* pinning calls timed per leg */
+#define PIN_MAX_KINDS	3	/* kinds of timed call a backend tells apart (pin_ops.lat_names) */
 
 /* What every instance of a backend shares. */
 struct pin_conf {
@@ -27,6 +28,7 @@ struct pin_inst {
 	char *bounce;		/* len_max bytes: the peer's copy, read and written without a pin */
 	void *priv;
 	uint64_t lat[PIN_MAX_LAT];	/* durations of the pinning calls of the last leg, ns */
+	uint8_t lat_kind[PIN_MAX_LAT];	/* which of ops->lat_names each one is */
 	int nr_lat;
 	char err[128];		/* what failed, when a call returned an error */
 };
@@ -48,6 +50,11 @@ struct pin_ops {
 	 * out keeps them, so the command line is the same on every build.
 	 */
 	const struct opt *options;
+	/*
+	 * The kinds of call it times, NULL-terminated, at most PIN_MAX_KINDS;
+	 * NULL: one kind, its pinning calls. Kind 0 is the pinning call.
+	 */
+	const char *const *lat_names;
 	bool holds_pin;			/* pin/unpin bracket the transfers */
 	bool long_term;			/* the pin may stay: several transfers under one */
 	/* NULL when usable here; else why not, in buf or a constant. */
