@@ -210,7 +210,7 @@ static void run_hung(pid_t pid, void *arg)
 	json_object *root = json_object_get(ctx->res->root), *h, *left;
 	pid_t pids[HANG_MAX_PIDS];
 	int n = hang_tree(pid, pids, HANG_MAX_PIDS);
-	char where[1024];
+	char where[1024], reason[sizeof(where) + 64];
 
 	msg("watchdog: %s still running after %.0f s (--watchdog): killing it", ctx->res->scenario,
 	    watchdog_s);
@@ -218,8 +218,8 @@ static void run_hung(pid_t pid, void *arg)
 	json_object_object_add(h, "after_s", json_object_new_double(watchdog_s));
 	json_object_object_add(h, "unkillable", json_object_new_array());
 	json_object_object_add(root, "hang", h);
-	result_verdict(ctx->res, VERDICT_FAIL, "hung: still running after %.0f s: %s", watchdog_s,
-		       where);
+	snprintf(reason, sizeof(reason), "hung: still running after %.0f s: ", watchdog_s);
+	result_verdict(ctx->res, VERDICT_FAIL, "%s%s", reason, where);
 	run_klog_verdict(ctx);
 	klog_close(&ctx->klog);
 	/* The guardian's stdout is /dev/null: the summary goes with its messages. */
@@ -228,9 +228,8 @@ static void run_hung(pid_t pid, void *arg)
 	left = hang_kill(pids, n, where, sizeof(where));
 	json_object_object_add(h, "unkillable", left);
 	if (json_object_array_length(left) && json_path) {
-		char reason[sizeof(where) + 64];
-
-		snprintf(reason, sizeof(reason), "hung: still running after %.0f s: %s", watchdog_s, where);
+		/* where now names the thread SIGKILL did not end */
+		strncat(reason, where, sizeof(reason) - strlen(reason) - 1);
 		json_object_object_add(root, "reason", json_object_new_string(reason));
 		result_write(root, json_path);
 	}

@@ -121,49 +121,69 @@ static int hang_score(char state, bool main_thread)
 	}
 }
 
+/* A process's threads, read in turn: each one's /proc directory, id, name and state. */
+struct hang_thread {
+	DIR *d;
+	char dir[64], tdir[96], comm[64], state;
+	pid_t tid;
+};
+
+static void hang_threads_open(struct hang_thread *t, pid_t p)
+{
+	snprintf(t->dir, sizeof(t->dir), "/proc/%d/task", (int)p);
+	t->d = opendir(t->dir);
+}
+
+/* The next thread still readable, or false at the end (the directory then closed). */
+static bool hang_thread_next(struct hang_thread *t)
+{
+	struct dirent *e;
+
+	while (t->d && (e = readdir(t->d))) {
+		t->tid = atoi(e->d_name);
+		snprintf(t->tdir, sizeof(t->tdir), "%s/%d", t->dir, (int)t->tid);
+		if (t->tid > 0 && !hang_stat(t->tdir, t->comm, sizeof(t->comm), &t->state, NULL))
+			return true;
+	}
+	if (t->d)
+		closedir(t->d);
+	t->d = NULL;
+	return false;
+}
+
 /* Every thread of pids: state, wait channel, kernel stack; to stderr and as JSON; the likeliest place in where. */
 static json_object *hang_tasks(const pid_t *pids, int n, char *where, size_t len)
 {
 	json_object *tasks = json_object_new_array();
 	int best = -1, counts[128] = { 0 };
+	struct hang_thread t;
 
 	for (int i = 0; i < n; i++) {
-		char dir[64];
-		DIR *d;
-		struct dirent *e;
-
-		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pids[i]);
-		d = opendir(dir);
-		while (d && (e = readdir(d))) {
-			char tdir[96], comm[64], wchan[128], top[256], state;
-			pid_t tid = atoi(e->d_name);
-			json_object *t;
+		hang_threads_open(&t, pids[i]);
+		while (hang_thread_next(&t)) {
+			char wchan[128], top[256];
+			json_object *o;
 			int score;
 
-			snprintf(tdir, sizeof(tdir), "%s/%d", dir, (int)tid);
-			if (tid <= 0 || hang_stat(tdir, comm, sizeof(comm), &state, NULL))
-				continue;
-			hang_wchan(tdir, wchan, sizeof(wchan));
-			t = json_object_new_object();
-			json_object_object_add(t, "pid", json_object_new_int(pids[i]));
-			json_object_object_add(t, "tid", json_object_new_int(tid));
-			json_object_object_add(t, "comm", json_object_new_string(comm));
-			json_object_object_add(t, "state", json_object_new_string_len(&state, 1));
-			json_object_object_add(t, "wchan", json_object_new_string(wchan));
-			json_object_object_add(t, "stack", hang_stack(tdir, top, sizeof(top)));
-			json_object_array_add(tasks, t);
-			counts[state & 127]++;
-			msg("watchdog:   pid %d tid %d (%s) state %c, wchan %s: %s", (int)pids[i], (int)tid,
-			    comm, state, wchan, top);
-			score = hang_score(state, tid == pids[i]);
+			hang_wchan(t.tdir, wchan, sizeof(wchan));
+			o = json_object_new_object();
+			json_object_object_add(o, "pid", json_object_new_int(pids[i]));
+			json_object_object_add(o, "tid", json_object_new_int(t.tid));
+			json_object_object_add(o, "comm", json_object_new_string(t.comm));
+			json_object_object_add(o, "state", json_object_new_string_len(&t.state, 1));
+			json_object_object_add(o, "wchan", json_object_new_string(wchan));
+			json_object_object_add(o, "stack", hang_stack(t.tdir, top, sizeof(top)));
+			json_object_array_add(tasks, o);
+			counts[t.state & 127]++;
+			msg("watchdog:   pid %d tid %d (%s) state %c, wchan %s: %s", (int)pids[i],
+			    (int)t.tid, t.comm, t.state, wchan, top);
+			score = hang_score(t.state, t.tid == pids[i]);
 			if (score > best) {
 				best = score;
 				snprintf(where, len, "thread %d (%s) of pid %d, state %c, wchan %s, in %s",
-					 (int)tid, comm, (int)pids[i], state, wchan, top);
+					 (int)t.tid, t.comm, (int)pids[i], t.state, wchan, top);
 			}
 		}
-		if (d)
-			closedir(d);
 	}
 	if (best < 0)
 		snprintf(where, len, "no task of pid %d readable in /proc", (int)pids[0]);
@@ -210,41 +230,24 @@ static json_object *hang_sysrq(void)
 }
 
 /*
- * A thread of p that has not exited, in tdir (a D-state one first), or
- * false: p has ended. Not the leader's state alone: killed while another
- * thread waits in D, the leader is a zombie and the process still there.
+ * A thread of p that has not exited (a D-state one first), in t, or false:
+ * p has ended. Not the leader's state alone: killed while another thread
+ * waits in D, the leader is a zombie and the process still there.
  */
-static bool hang_live_thread(pid_t p, char *tdir, size_t len)
+static bool hang_live_thread(pid_t p, struct hang_thread *live)
 {
-	char dir[64], path[320], state;
-	bool live = false;
-	struct dirent *e;
-	DIR *d;
+	struct hang_thread t;
+	bool found = false;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)p);
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		if (atoi(e->d_name) <= 0)
+	hang_threads_open(&t, p);
+	while (hang_thread_next(&t)) {
+		if (t.state == 'Z' || t.state == 'X' || (found && t.state != 'D'))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (hang_stat(path, NULL, 0, &state, NULL) || state == 'Z' || state == 'X')
-			continue;
-		if (!live || state == 'D')
-			snprintf(tdir, len, "%s", path);
-		live = true;
-		if (state == 'D')
-			break;
+		*live = t;
+		live->d = NULL;		/* t's, closed at its end */
+		found = true;
 	}
-	if (d)
-		closedir(d);
-	return live;
-}
-
-static bool hang_ended(pid_t p)
-{
-	char tdir[320];
-
-	return !hang_live_thread(p, tdir, sizeof(tdir));
+	return found;
 }
 
 /*
@@ -254,6 +257,7 @@ static bool hang_ended(pid_t p)
 json_object *hang_kill(const pid_t *pids, int n, char *where, size_t len)
 {
 	json_object *left = json_object_new_array();
+	struct hang_thread t;
 	bool all;
 
 	for (int i = 0; i < n; i++)
@@ -261,33 +265,32 @@ json_object *hang_kill(const pid_t *pids, int n, char *where, size_t len)
 	for (int waited = 0;; waited += HANG_POLL_MS) {
 		all = true;
 		for (int i = 0; i < n && all; i++)
-			all = hang_ended(pids[i]);
+			all = !hang_live_thread(pids[i], &t);
 		if (all || waited >= HANG_KILL_WAIT_MS)
 			break;
 		usleep(HANG_POLL_MS * 1000);
 	}
 	for (int i = 0; i < n; i++) {
-		char dir[320], comm[64], wchan[128], state;
+		char wchan[128];
 		json_object *o;
 
-		if (!hang_live_thread(pids[i], dir, sizeof(dir)) ||
-		    hang_stat(dir, comm, sizeof(comm), &state, NULL))
+		if (!hang_live_thread(pids[i], &t))
 			continue;
-		hang_wchan(dir, wchan, sizeof(wchan));
+		hang_wchan(t.tdir, wchan, sizeof(wchan));
 		o = json_object_new_object();
 		json_object_object_add(o, "pid", json_object_new_int(pids[i]));
-		json_object_object_add(o, "tid", json_object_new_int(atoi(strrchr(dir, '/') + 1)));
-		json_object_object_add(o, "comm", json_object_new_string(comm));
-		json_object_object_add(o, "state", json_object_new_string_len(&state, 1));
+		json_object_object_add(o, "tid", json_object_new_int(t.tid));
+		json_object_object_add(o, "comm", json_object_new_string(t.comm));
+		json_object_object_add(o, "state", json_object_new_string_len(&t.state, 1));
 		json_object_object_add(o, "wchan", json_object_new_string(wchan));
 		json_object_array_add(left, o);
 		msg("watchdog: pid %d (%s) did not end %d s after SIGKILL: state %c, wchan %s%s",
-		    (int)pids[i], comm, HANG_KILL_WAIT_MS / 1000, state, wchan,
-		    state == 'D' ? " (an uninterruptible wait in the kernel)" : "");
+		    (int)pids[i], t.comm, HANG_KILL_WAIT_MS / 1000, t.state, wchan,
+		    t.state == 'D' ? " (an uninterruptible wait in the kernel)" : "");
 		if (json_object_array_length(left) == 1)
 			snprintf(where + strlen(where), len - strlen(where),
 				 "; pid %d did not end after SIGKILL (state %c, wchan %s)",
-				 (int)pids[i], state, wchan);
+				 (int)pids[i], t.state, wchan);
 	}
 	return left;
 }
