@@ -110,7 +110,7 @@ static const char *rdma_unavailable(const struct pin_conf *c, char *buf, size_t 
 			 ibv_port_state_str(pa.state));
 		why = buf;
 	} else if (odp && !rdma_has_odp(ctx)) {
-		snprintf(buf, len, "%s offers no on-demand paging for RC RDMA WRITE and READ (rdma_rxe has none in Linux 6.1 or 6.12: it came upstream in 2025 with rxe_odp.c)",
+		snprintf(buf, len, "%s offers no on-demand paging for RC RDMA WRITE and READ (rdma_rxe has none in Debian's 6.1 and 6.12 kernels; its 7.2 has, with a bug: kernels/known-issues/rxe-odp-copy-ignores-page-offset.txt)",
 			 ibv_get_device_name(ctx->device));
 		why = buf;
 	}
