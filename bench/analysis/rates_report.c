@@ -533,11 +533,13 @@ static void rates_print(const struct rates_set *s, FILE *f)
 		s->name, s->n, s->k, s->count[RC_SKIP], s->count[RC_INCOMPLETE],
 		s->n ? 100.0 * s->k / s->n : 0, 100 * s->lo, 100 * s->hi, s->hours, rate, ci);
 	if (s->exposure_s > 0) {
-		char med[32], hi[32];
+		char km[32], med[32], hi[32];
 
+		rates_secs(s->km_median, s->ttf_max, km, sizeof(km));
 		rates_secs(s->exp_median, 0, med, sizeof(med));
 		rates_secs(s->exp_hi, 0, hi, sizeof(hi));
-		fprintf(f, " ttf_median_s=%s ttf_ci95_s=%.3g-%s", med, s->exp_lo, hi);
+		fprintf(f, " ttf_km_median_s=%s ttf_exp_median_s=%s ttf_exp_ci95_s=%.3g-%s", km, med,
+			s->exp_lo, hi);
 	}
 	for (int c = RC_PASS; c <= RC_DEATH; c++) {
 		const char *colon = strchr(rc_name[c], ':');
