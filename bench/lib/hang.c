@@ -151,6 +151,19 @@ static bool hang_thread_next(struct hang_thread *t)
 	return false;
 }
 
+/* A thread as the result records it: which, its name, its state and where it waits. */
+static json_object *hang_thread_json(pid_t pid, const struct hang_thread *t, const char *wchan)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pid", json_object_new_int(pid));
+	json_object_object_add(o, "tid", json_object_new_int(t->tid));
+	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "state", json_object_new_string_len(&t->state, 1));
+	json_object_object_add(o, "wchan", json_object_new_string(wchan));
+	return o;
+}
+
 /* Every thread of pids: state, wait channel, kernel stack; to stderr and as JSON; the likeliest place in where. */
 static json_object *hang_tasks(const pid_t *pids, int n, char *where, size_t len)
 {
@@ -166,12 +179,7 @@ static json_object *hang_tasks(const pid_t *pids, int n, char *where, size_t len
 			int score;
 
 			hang_wchan(t.tdir, wchan, sizeof(wchan));
-			o = json_object_new_object();
-			json_object_object_add(o, "pid", json_object_new_int(pids[i]));
-			json_object_object_add(o, "tid", json_object_new_int(t.tid));
-			json_object_object_add(o, "comm", json_object_new_string(t.comm));
-			json_object_object_add(o, "state", json_object_new_string_len(&t.state, 1));
-			json_object_object_add(o, "wchan", json_object_new_string(wchan));
+			o = hang_thread_json(pids[i], &t, wchan);
 			json_object_object_add(o, "stack", hang_stack(t.tdir, top, sizeof(top)));
 			json_object_array_add(tasks, o);
 			counts[t.state & 127]++;
@@ -272,18 +280,11 @@ json_object *hang_kill(const pid_t *pids, int n, char *where, size_t len)
 	}
 	for (int i = 0; i < n; i++) {
 		char wchan[128];
-		json_object *o;
 
 		if (!hang_live_thread(pids[i], &t))
 			continue;
 		hang_wchan(t.tdir, wchan, sizeof(wchan));
-		o = json_object_new_object();
-		json_object_object_add(o, "pid", json_object_new_int(pids[i]));
-		json_object_object_add(o, "tid", json_object_new_int(t.tid));
-		json_object_object_add(o, "comm", json_object_new_string(t.comm));
-		json_object_object_add(o, "state", json_object_new_string_len(&t.state, 1));
-		json_object_object_add(o, "wchan", json_object_new_string(wchan));
-		json_object_array_add(left, o);
+		json_object_array_add(left, hang_thread_json(pids[i], &t, wchan));
 		msg("watchdog: pid %d (%s) did not end %d s after SIGKILL: state %c, wchan %s%s",
 		    (int)pids[i], t.comm, HANG_KILL_WAIT_MS / 1000, t.state, wchan,
 		    t.state == 'D' ? " (an uninterruptible wait in the kernel)" : "");
