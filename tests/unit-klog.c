@@ -14,11 +14,15 @@ int main(void)
 		"INFO: task migrace:123 blocked for more than 120 seconds.",
 		"general protection fault, probably for non-canonical address",
 		"mm/pgtable-generic.c:51: bad pmd 000000009c52087d(efffe7fff77ffe02)",
+		"int3: 0000 [#1] PREEMPT SMP NOPTI",
+		"divide error: 0000 [#2] SMP PTI",
 	};
 	static const char *const good[] = {
 		"migrace: positive-control kernel: THP pin guards relaxed",
 		"NUMA: Node 0 [mem 0x00000000-0x3fffffff]",
 		"page_owner is disabled",
+		"ACPI: [#1] 0000 no trap here",
+		"x: 00g0 [#1] not four hex digits",
 	};
 	static const char *const frames[] = {
 		"CPU: 1 PID: 42 Comm: migrace Not tainted 6.1.192-migrace-debug #1",

@@ -1,6 +1,7 @@
 /* klog.c - the kernel log as part of every verdict: BUG, WARNING, Oops, lockups, bad pages. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -22,8 +23,27 @@ static const char *const klog_patterns[] = {
 	": bad pgd ", ": bad p4d ", ": bad pud ", ": bad pmd ", ": bad pte ",
 };
 
+/*
+ * x86's oops header, "TRAP: 0000 [#1] PREEMPT SMP": a trap the kernel died
+ * of that no pattern above names (int3, divide error, invalid opcode,
+ * stack segment), with its error code in four hex digits.
+ */
+static int klog_is_oops_header(const char *line)
+{
+	const char *p = strstr(line, " [#");
+
+	if (!p || p - line < 6 || p[-5] != ' ' || p[-6] != ':')
+		return 0;
+	for (int i = 1; i <= 4; i++)
+		if (!isxdigit((unsigned char)p[-i]))
+			return 0;
+	return 1;
+}
+
 int klog_is_bad(const char *line)
 {
+	if (klog_is_oops_header(line))
+		return 1;
 	for (size_t i = 0; i < sizeof(klog_patterns) / sizeof(klog_patterns[0]); i++)
 		if (strstr(line, klog_patterns[i]))
 			return 1;
