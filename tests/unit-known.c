@@ -17,6 +17,7 @@
 #define KBR "known-bad-refcount-migrates-referenced-pages"
 #define LOSSY "lossy-thp-copy-loses-data-at-rest"
 #define RXEODP "rxe-odp-copy-ignores-page-offset"
+#define MTTCG "qemu-mttcg-stale-patched-text"
 
 /* What each stored result must give: the entry (NULL none), how, and how much stays unexplained. */
 static const struct {
@@ -36,6 +37,7 @@ static const struct {
 	{ "lossy-thp-copy-thp-migrate.json", LOSSY, KNOWN_FULL, 0, "thp-migrate: data changed by a move" },
 	{ "lossy-thp-copy-numa-fault.json", LOSSY, KNOWN_FULL, 0, "numa-fault: contents lost after balancing" },
 	{ "rxe-odp-7.2.json", RXEODP, KNOWN_FULL, 0, "wrong bytes through an ODP registration, before any migration" },
+	{ "mttcg-int3.json", MTTCG, KNOWN_FULL, 0, "an int3 oops under multi-threaded TCG" },
 	{ "61-violation-only.json", NULL, KNOWN_NONE, 1, "zero-filled data alone names no bug" },
 	{ "61-new-oops.json", NULL, KNOWN_NONE, 2, "a NULL dereference on 6.1 is new" },
 	{ "612-same-lines.json", NULL, KNOWN_NONE, 4, "the 6.1 lines on 6.12 are not that bug" },
@@ -155,6 +157,26 @@ static void check_release(const struct known_set *s, const char *release, const 
 	known_match(s, r, &m);
 	tap_ok((m.issue && !strcmp(m.issue->name, RACE61)) == named, "%s (%s): %s", release,
 	       version, named ? "in the 6.1 entry's range" : "outside it");
+	known_match_free(&m);
+	json_object_put(r);
+}
+
+/* mttcg-int3.json booted single-threaded: the emulator entry no longer applies. */
+static void check_single_threaded(const struct known_set *s)
+{
+	json_object *r = load("mttcg-int3.json"), *prov;
+	struct known_match m;
+
+	if (!r) {
+		tap_ok(0, "mttcg-int3.json: loaded");
+		return;
+	}
+	json_object_object_get_ex(r, "provenance", &prov);
+	json_object_object_add(prov, "kernel_cmdline",
+			       json_object_new_string("console=ttyS0 migrace.accel=tcg migrace.tcg=single"));
+	known_match(s, r, &m);
+	tap_ok(m.how == KNOWN_NONE, "an int3 oops under single-threaded TCG is new (%s)",
+	       m.issue ? m.issue->name : "none");
 	known_match_free(&m);
 	json_object_put(r);
 }
@@ -303,6 +325,7 @@ int main(void)
 	check_release(s, "5.15.0-91-generic", "#101-Ubuntu SMP", false);
 	check_lines(s, with_stack, KNOWN_FULL, "a stack printed with the bad pmd line is context, not evidence");
 	check_lines(s, present, KNOWN_NONE, "a bad pmd of a present entry is another bug");
+	check_single_threaded(s);
 	check_versions();
 	check_tally(s);
 	check_broken("name: x\ntitle: t\ncolour: red\nlog: a\n", "x", "x.txt:3: unknown key 'colour'");

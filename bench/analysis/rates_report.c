@@ -192,15 +192,20 @@ static void rates_console_why(const char *dir, char *buf, size_t len)
 {
 	char path[PATH_MAX + 16], *line = NULL;
 	size_t cap = 0;
+	bool mttcg = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	f = fopen(path, "re");
 	while (f && getline(&line, &cap, f) > 0) {
+		if (strstr(line, "Command line:") && strstr(line, "migrace.tcg=multi"))
+			mttcg = true;
 		if (!klog_is_bad(line) && !strstr(line, "Kernel panic"))
 			continue;
 		line[strcspn(line, "\r\n")] = '\0';
-		snprintf(buf, len, "console: %s", line);
+		/* kernels/known-issues/qemu-mttcg-stale-patched-text.txt, for a machine that left no result */
+		snprintf(buf, len, "console: %s%s", line, mttcg && strstr(line, "] int3: ") ?
+			 " (suspect the emulator: qemu-mttcg-stale-patched-text)" : "");
 		break;
 	}
 	free(line);

@@ -221,6 +221,8 @@ static int known_parse_line(struct known_parse *p, struct known_issue *e, const 
 		return known_set_str(p, e->title, sizeof(e->title), key, val);
 	if (!strcmp(key, "release"))
 		return known_set_str(p, e->release, sizeof(e->release), key, val);
+	if (!strcmp(key, "cmdline"))
+		return known_set_str(p, e->cmdline, sizeof(e->cmdline), key, val);
 	if (!strcmp(key, "fix"))
 		return known_set_str(p, e->fix, sizeof(e->fix), key, val);
 	if (!strcmp(key, "affected"))
@@ -374,6 +376,8 @@ static bool known_applies(const struct known_issue *e, json_object *result)
 	json_object_object_get_ex(result, "provenance", &prov);
 	rel = known_str(prov, "kernel_release");
 	if (e->release[0] && fnmatch(e->release, rel, 0))
+		return false;
+	if (e->cmdline[0] && fnmatch(e->cmdline, known_str(prov, "kernel_cmdline"), 0))
 		return false;
 	if (!e->nrange)
 		return true;

@@ -35,6 +35,7 @@ struct known_issue {
 	char name[64];
 	char title[256];
 	char release[64];	/* fnmatch() pattern on the kernel release; "" any */
+	char cmdline[128];	/* fnmatch() pattern on the kernel command line; "" any */
 	char fix[256];
 	struct known_range range[KNOWN_MAX_RANGE];
 	int nrange;		/* 0: every version */
