@@ -31,6 +31,7 @@ static const struct {
 	{ "61-after-exit-bad-hash.json", RACE61, KNOWN_FULL, 0, "after-exit lines only, a zero payload" },
 	{ "positive-control.json", PC, KNOWN_FULL, 0, "stale data through io_uring fixed buffers" },
 	{ "positive-control-rdma-torn.json", PC, KNOWN_FULL, 0, "a block torn between RDMA READ's packets" },
+	{ "positive-control-uring-torn.json", PC, KNOWN_FULL, 0, "a block torn by its writer, through io_uring" },
 	{ "known-bad-refcount.json", KBR, KNOWN_FULL, 0, "torn data through vmsplice" },
 	{ "lossy-thp-copy.json", LOSSY, KNOWN_FULL, 0, "data lost at rest by THP migration's copy" },
 	{ "lossy-thp-copy-smoke.json", LOSSY, KNOWN_FULL, 0, "smoke: data changed by move_pages" },
