@@ -42,9 +42,10 @@ host_nodes() {
 }
 
 # Runs tests/guest-suite where NUMA exists: the host when it has >= 2 nodes,
-# else a QEMU machine with $1 emulated sockets.
+# else a QEMU machine with $1 emulated sockets; more runners/vm options after.
 numa_tests() {
 	sockets=$1
+	shift
 	nodes=$(host_nodes)
 	if [ "$nodes" -ge 2 ]; then
 		if [ "$sockets" -eq 2 ]; then
@@ -57,7 +58,7 @@ numa_tests() {
 		echo "1..0 # SKIP host has 1 NUMA node and no qemu-system-x86_64 to emulate more (runners/setup installs it)"
 		exit 0
 	fi
-	exec "$top_srcdir/runners/vm" --sockets "$sockets" --timeout "${MIGRACE_VM_TIMEOUT:-900}" \
+	exec "$top_srcdir/runners/vm" --sockets "$sockets" --timeout "${MIGRACE_VM_TIMEOUT:-900}" "$@" \
 		-- "$top_srcdir/tests/guest-suite"
 }
 
