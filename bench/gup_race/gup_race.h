@@ -45,7 +45,7 @@ struct gr_opt {
 	uint64_t size, block, xfer;
 	double hang_s, duration, baseline;
 	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb;
-	int scrub, scrub_nice, scrub_duty, writers;
+	int scrub, scrub_nice, scrub_duty, writers, hold;
 	int walkers, driver, inject, scan_scope, walk;	/* the enums: indexes into their words */
 	const char *pin, *file;
 };
@@ -302,6 +302,8 @@ void gr_at_rest_bad(int owner, size_t blk, uint32_t gen, enum stamp_status st,
 /* movers.c, pinners.c, scrub.c, writers.c: the threads */
 void *gr_walker_main(void *arg);
 void *gr_mover_main(void *arg);
+int gr_hold_open(char *why, size_t len);
+void gr_hold_close(void);
 void *gr_hopper_main(void *arg);
 void *gr_worker_main(void *arg);
 void *gr_scrubber_main(void *arg);

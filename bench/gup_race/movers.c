@@ -2,9 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <numa.h>
 #include <numaif.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "gup_race.h"
@@ -204,6 +209,56 @@ void *gr_mover_main(void *arg)
 		gr_move(m, ks, gr_mover_batch(m, ks));
 	}
 	return NULL;
+}
+
+/* ---- held references (an amplifier) ---- */
+
+static int *gr_holds;	/* the pipes' read ends, one per held THP; their write ends are closed */
+
+/*
+ * A pipe that a page of a THP was vmspliced into, and that nobody reads,
+ * holds a plain reference on the THP. Migration sees that reference only
+ * after it has put the migration entry in the page table: each attempt puts
+ * it in, finds the count one too high, maps the THP back and tries again,
+ * ten times in one call. Ten migration entries per move_pages() call and no
+ * 2 MiB copy, where a THP that moves makes one.
+ */
+int gr_hold_open(char *why, size_t len)
+{
+	gr_holds = calloc(gr_opt.hold, sizeof(*gr_holds));
+	if (!gr_holds && gr_opt.hold) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	for (int k = 0; k < gr_opt.hold; k++) {
+		struct iovec iov = { gr.r.addr + (size_t)k * gr.r.thp_size, GR_ALIGN };
+		int fd[2];
+
+		gr_holds[k] = -1;
+		if (pipe2(fd, O_CLOEXEC | O_NONBLOCK)) {
+			snprintf(why, len, "pipe2: %s", strerror(errno));
+			return -1;
+		}
+		if (vmsplice(fd[1], &iov, 1, 0) != GR_ALIGN) {
+			snprintf(why, len, "vmsplice of THP %d: %s", k, strerror(errno));
+			close(fd[0]);
+			close(fd[1]);
+			return -1;
+		}
+		close(fd[1]);
+		gr_holds[k] = fd[0];
+	}
+	return 0;
+}
+
+/* Closing the pipe drops its reference. */
+void gr_hold_close(void)
+{
+	for (int k = 0; gr_holds && k < gr_opt.hold; k++)
+		if (gr_holds[k] >= 0)
+			close(gr_holds[k]);
+	free(gr_holds);
+	gr_holds = NULL;
 }
 
 /* ---- the page-table walker (an amplifier) ---- */

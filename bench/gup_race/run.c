@@ -315,6 +315,10 @@ static int gr_prepare(struct run_ctx *ctx)
 		result_verdict(ctx->res, VERDICT_SKIP, "--walk %s cannot walk here: %s", walk_name(gr_opt.walk), why);
 		return -1;
 	}
+	if (gr_hold_open(why, sizeof(why))) {
+		result_verdict(ctx->res, VERDICT_FAIL, "--hold %d: %s", gr_opt.hold, why);
+		return -1;
+	}
 	if (gr.nr_hoppers)
 		gr_autonuma_scope(ctx);
 	return 0;
@@ -329,6 +333,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "movers", json_object_new_int(gr_nr_movers()));
 	result_metric(res, "move_batch", json_object_new_int(gr_opt.move_batch));
 	result_metric(res, "walkers", json_object_new_int(gr_opt.walkers));
+	result_metric(res, "held_thps", json_object_new_int(gr_opt.hold));
 	result_metric(res, "scrubbers", json_object_new_int(gr_opt.scrub));
 	result_metric(res, "lost_write_writers", json_object_new_int(gr_opt.writers));
 	result_metric(res, "size", json_object_new_int64(gr.r.size));
@@ -398,6 +403,7 @@ static int gr_phases(struct run_ctx *ctx, struct vmstat v[3], json_object *knobs
 	gr.t_end = now_ns();
 	vmstat_read(&v[2]);
 	lost = gr_join(hung);
+	gr_hold_close();
 	gr_trace_close();
 	settings_restore();	/* before the report: the machine is back as it was */
 	return lost;
@@ -462,6 +468,7 @@ static int gr_run(struct run_ctx *ctx)
 	if (lost)
 		return 0;	/* hung threads may still use the region: the exit takes it */
 out:
+	gr_hold_close();
 	set_mempolicy(MPOL_DEFAULT, NULL, 0);
 	region_free(&gr.r);
 	if (gr.conf.fd >= 0)

@@ -42,6 +42,7 @@ const struct opt gr_opts[] = {
 	{ "movers", OPT_INT, &gr_opt.movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
 	{ "move-batch", OPT_INT, &gr_opt.move_batch, "1", "THPs a mover moves in one move_pages call, each to its next node: the call's fixed cost (an LRU drain on every CPU) shared", 1, GR_MAX_BATCH },
 	{ "walkers", OPT_INT, &gr_opt.walkers, "0", "threads that walk the region's page tables through change_protection() while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
+	{ "hold", OPT_INT, &gr_opt.hold, "0", "THPs a pipe holds a page of by reference for the whole run (vmsplice, never read): migration installs such a THP's migration entry, finds the extra reference, puts the mapping back and tries again, ten times a call, so each move_pages() call of one makes ten migration entries and copies nothing (an amplifier; the THPs never move)", 0, 4096 },
 	{ "walk", OPT_ENUM, &gr_opt.walk, "mprotect", "what the walkers call: mprotect (PROT_EXEC on, off; the mmap lock held for writing) or uffd-wp (userfaultfd write-protect on, off; held for reading, as the scanner holds it)",
 	  .choices = walk_names },
 	{ "hop-ms", OPT_INT, &gr_opt.hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
@@ -159,6 +160,8 @@ static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 		usage_error("--size %llu holds %d THPs: fewer than the %d groups of %d sharers",
 			    (unsigned long long)gr_opt.size, gr.nr_pin_thp, gr.groups, gr.sharers);
 	gr.nr_thp = gr.nr_pin_thp + gr_opt.writers;
+	if (gr_opt.hold > gr.nr_pin_thp)
+		usage_error("--hold %d: more than the %d pinners' THPs", gr_opt.hold, gr.nr_pin_thp);
 	if (gr_opt.movers > gr.nr_thp)
 		usage_error("--movers %d: more than the %d THPs", gr_opt.movers, gr.nr_thp);
 }
