@@ -29,6 +29,7 @@ static const struct {
 	{ "61-race.json", RACE61, KNOWN_FULL, 0, "bad pmd while running, vmsplice not-a-stamp" },
 	{ "61-race-after-exit.json", RACE61, KNOWN_FULL, 0, "with runners/run's after-exit lines" },
 	{ "61-after-exit-bad-hash.json", RACE61, KNOWN_FULL, 0, "after-exit lines only, a zero payload" },
+	{ "61-pin-stale.json", RACE61, KNOWN_FULL, 0, "a pin still on the THP the walker unmapped: stale data" },
 	{ "positive-control.json", PC, KNOWN_FULL, 0, "stale data through io_uring fixed buffers" },
 	{ "positive-control-rdma-torn.json", PC, KNOWN_FULL, 0, "a block torn between RDMA READ's packets" },
 	{ "positive-control-uring-torn.json", PC, KNOWN_FULL, 0, "a block torn by its writer, through io_uring" },

@@ -45,9 +45,9 @@ struct gr_opt {
 	uint64_t size, block, xfer;
 	double hang_s, duration, baseline;
 	int threads, sharers, movers, move_batch, rounds, hop_ms, scan_ms, scan_mb;
-	int scrub, scrub_nice, scrub_duty, writers, hold;
+	int scrub, scrub_nice, scrub_duty, writers;
 	int walkers, driver, inject, scan_scope, walk;	/* the enums: indexes into their words */
-	const char *pin, *file;
+	const char *pin, *file, *hold;
 };
 
 struct gr_stats {
@@ -198,6 +198,7 @@ struct gr_state {
 	const struct pin_ops *pins[GR_MAX_PINS];
 	int nr_pins, nr_threads, nr_thp;
 	int nr_pin_thp;		/* the pinners' THPs, the first of the region; the writers' follow */
+	int nr_hold;		/* the first of them, each held by a pipe (--hold) */
 	int sharers, groups;	/* pinners per THP; sets of THPs shared that way */
 	size_t slice;		/* bytes of a THP each sharer owns (the last one: the rest) */
 	size_t bs, xfer;

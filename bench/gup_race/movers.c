@@ -172,8 +172,12 @@ static void gr_move(struct gr_mover *m, const size_t *ks, int n)
 		}
 		if ((!ret || moved) && status[i] >= 0)
 			__atomic_store_n(&gr.last_node[ks[i]], status[i], __ATOMIC_RELAXED);
-		/* a THP that was never isolated is told by its own status, not the call's */
-		gr_move_count(m, t0, moved || (ret > 0 && status[i] != target[i]) ? 0 : ret,
+		/*
+		 * A THP that was never isolated is told by its own status, not
+		 * the call's; one isolated and not moved has no status written.
+		 */
+		gr_move_count(m, t0, moved || (ret > 0 && status[i] != target[i] &&
+					       status[i] != INT_MIN) ? 0 : ret,
 			      status[i], moved);
 	}
 }
@@ -225,12 +229,12 @@ static int *gr_holds;	/* the pipes' read ends, one per held THP; their write end
  */
 int gr_hold_open(char *why, size_t len)
 {
-	gr_holds = calloc(gr_opt.hold, sizeof(*gr_holds));
-	if (!gr_holds && gr_opt.hold) {
+	gr_holds = calloc(gr.nr_hold, sizeof(*gr_holds));
+	if (!gr_holds && gr.nr_hold) {
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
-	for (int k = 0; k < gr_opt.hold; k++) {
+	for (int k = 0; k < gr.nr_hold; k++) {
 		struct iovec iov = { gr.r.addr + (size_t)k * gr.r.thp_size, GR_ALIGN };
 		int fd[2];
 
@@ -254,7 +258,7 @@ int gr_hold_open(char *why, size_t len)
 /* Closing the pipe drops its reference. */
 void gr_hold_close(void)
 {
-	for (int k = 0; gr_holds && k < gr_opt.hold; k++)
+	for (int k = 0; gr_holds && k < gr.nr_hold; k++)
 		if (gr_holds[k] >= 0)
 			close(gr_holds[k]);
 	free(gr_holds);

@@ -316,7 +316,7 @@ static int gr_prepare(struct run_ctx *ctx)
 		return -1;
 	}
 	if (gr_hold_open(why, sizeof(why))) {
-		result_verdict(ctx->res, VERDICT_FAIL, "--hold %d: %s", gr_opt.hold, why);
+		result_verdict(ctx->res, VERDICT_FAIL, "--hold %d: %s", gr.nr_hold, why);
 		return -1;
 	}
 	if (gr.nr_hoppers)
@@ -333,7 +333,7 @@ static void gr_params(struct run_ctx *ctx)
 	result_metric(res, "movers", json_object_new_int(gr_nr_movers()));
 	result_metric(res, "move_batch", json_object_new_int(gr_opt.move_batch));
 	result_metric(res, "walkers", json_object_new_int(gr_opt.walkers));
-	result_metric(res, "held_thps", json_object_new_int(gr_opt.hold));
+	result_metric(res, "held_thps", json_object_new_int(gr.nr_hold));
 	result_metric(res, "scrubbers", json_object_new_int(gr_opt.scrub));
 	result_metric(res, "lost_write_writers", json_object_new_int(gr_opt.writers));
 	result_metric(res, "size", json_object_new_int64(gr.r.size));

@@ -42,7 +42,7 @@ const struct opt gr_opts[] = {
 	{ "movers", OPT_INT, &gr_opt.movers, "1", "move_pages threads (driver move or both)", 1, 1024 },
 	{ "move-batch", OPT_INT, &gr_opt.move_batch, "1", "THPs a mover moves in one move_pages call, each to its next node: the call's fixed cost (an LRU drain on every CPU) shared", 1, GR_MAX_BATCH },
 	{ "walkers", OPT_INT, &gr_opt.walkers, "0", "threads that walk the region's page tables through change_protection() while it migrates, as NUMA balancing's scanner does but thousands of times a second (an amplifier)", 0, 64 },
-	{ "hold", OPT_INT, &gr_opt.hold, "0", "THPs a pipe holds a page of by reference for the whole run (vmsplice, never read): migration installs such a THP's migration entry, finds the extra reference, puts the mapping back and tries again, ten times a call, so each move_pages() call of one makes ten migration entries and copies nothing (an amplifier; the THPs never move)", 0, 4096 },
+	{ "hold", OPT_STR, &gr_opt.hold, "0", "THPs (a number, or all) that a pipe holds a page of by reference for the whole run (vmsplice, never read): migration installs such a THP's migration entry, finds the extra reference, maps the THP back and tries again, ten times a call, so each move_pages() call of one makes ten migration entries and copies nothing (an amplifier; held THPs never move)" },
 	{ "walk", OPT_ENUM, &gr_opt.walk, "mprotect", "what the walkers call: mprotect (PROT_EXEC on, off; the mmap lock held for writing) or uffd-wp (userfaultfd write-protect on, off; held for reading, as the scanner holds it)",
 	  .choices = walk_names },
 	{ "hop-ms", OPT_INT, &gr_opt.hop_ms, "1000", "autonuma: the longest a group of pinners and the thread touching its THPs wait on a node for NUMA balancing to bring the THPs over", 1, 3600000 },
@@ -63,13 +63,13 @@ const struct opt gr_opts[] = {
 /*
  * Presets of the options above. hunt: the fastest way found to make the 6.1
  * change_pmd_range() race fail (docs/findings/6.1-change-pmd-range.md, the
- * amplifier table): movers for the migration entries, a userfaultfd
- * write-protect walker for the double PMD read, the backends that keep gup
- * busy on the same THPs.
+ * amplifier table): movers for the migration entries, held THPs for ten
+ * entries a call, a userfaultfd write-protect walker for the double PMD
+ * read, the backends that keep gup busy on the same THPs.
  */
 const struct profile gr_profiles[] = {
-	{ "hunt", "--driver move --walkers 1 --walk uffd-wp --pin odirect,vmsplice,pvm,gupfast-pressure --duration 60",
-	  "find races fast: move_pages movers and a write-protect walker, 60 s" },
+	{ "hunt", "--driver move --walkers 1 --walk uffd-wp --hold all --pin odirect,vmsplice,pvm,gupfast-pressure --duration 60",
+	  "find races fast: move_pages movers on held THPs and a write-protect walker, 60 s" },
 	{ NULL }
 };
 
@@ -126,6 +126,25 @@ static void gr_parse_pins(void)
 		usage_error("--pin: no backend named");
 }
 
+/* --hold: all, or a number of the pinners' THPs. */
+static void gr_validate_hold(void)
+{
+	char *end;
+	long n;
+
+	if (!strcmp(gr_opt.hold, "all")) {
+		gr.nr_hold = gr.nr_pin_thp;
+		return;
+	}
+	errno = 0;
+	n = strtol(gr_opt.hold, &end, 10);
+	if (errno || end == gr_opt.hold || *end || n < 0)
+		usage_error("--hold: '%s' is neither all nor a number of THPs", gr_opt.hold);
+	if (n > gr.nr_pin_thp)
+		usage_error("--hold %ld: more than the %d pinners' THPs", n, gr.nr_pin_thp);
+	gr.nr_hold = n;
+}
+
 /* Threads, sharers and THPs. */
 static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 {
@@ -160,8 +179,7 @@ static void gr_validate_layout(struct run_ctx *ctx, size_t thp)
 		usage_error("--size %llu holds %d THPs: fewer than the %d groups of %d sharers",
 			    (unsigned long long)gr_opt.size, gr.nr_pin_thp, gr.groups, gr.sharers);
 	gr.nr_thp = gr.nr_pin_thp + gr_opt.writers;
-	if (gr_opt.hold > gr.nr_pin_thp)
-		usage_error("--hold %d: more than the %d pinners' THPs", gr_opt.hold, gr.nr_pin_thp);
+	gr_validate_hold();
 	if (gr_opt.movers > gr.nr_thp)
 		usage_error("--movers %d: more than the %d THPs", gr_opt.movers, gr.nr_thp);
 }
