@@ -95,6 +95,14 @@ results_dir() {
 	fi
 }
 
+# The emulated machine's kernel arguments for gup-race --profile hunt.
+# Debian's kernels zero every page they allocate (init_on_alloc), and each
+# THP migration attempt allocates a THP: under TCG that 2 MiB memset costs
+# what the copy does, and held THPs (--hold) do it ten times a call.
+# Without it the same machine makes three times as many migration entries
+# a second (docs/findings/6.1-change-pmd-range.md, "Hunting").
+hunt_append=init_on_alloc=0
+
 # The migrace program: installed, the one beside the runners; in the built
 # tree the current directory's (so VPATH builds work, as make check runs
 # them), else the one beside runners/.
