@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "klog.h"
+#include "known.h"
 #include "opt.h"
 #include "args.h"
 #include "html.h"
@@ -187,30 +188,72 @@ static void rates_known(json_object *res, char *buf, size_t len)
 		snprintf(buf, len, "%s%s", name, how && !strcmp(how, "partial") ? " (partial)" : "");
 }
 
-/* A machine that died says why on its console: the first line migrace's kernel-log patterns call bad. */
+/* What the catalogue names a console's failure: " (known issue: NAME)", or "". */
+static const char *rates_console_known(json_object *res, char *buf, size_t len)
+{
+	struct known_set *set = calloc(1, sizeof(*set));
+	struct known_match m = { 0 };
+	char err[256];
+
+	buf[0] = '\0';
+	if (!set || known_load(set, known_default_dir(), err, sizeof(err))) {
+		free(set);
+		return buf;
+	}
+	if (known_match(set, res, &m) && m.issue)
+		snprintf(buf, len, " (known issue: %s%s)", m.issue->name,
+			 m.how == KNOWN_PARTIAL ? ", partly" : "");
+	known_match_free(&m);
+	known_free(set);
+	free(set);
+	return buf;
+}
+
+/*
+ * A machine that died says why on its console: the first line migrace's
+ * kernel-log patterns call bad. Its bad lines, its kernel's version and its
+ * command line make a result of their own, which the known-issue catalogue
+ * names as it names a result.
+ */
 static void rates_console_why(const char *dir, char *buf, size_t len)
 {
-	char path[PATH_MAX + 16], *line = NULL;
+	char path[PATH_MAX + 16], known[128], *line = NULL, *p;
+	json_object *res = json_object_new_object(), *prov = json_object_new_object();
+	json_object *log = json_object_new_array();
 	size_t cap = 0;
-	bool mttcg = false;
 	FILE *f;
 
+	json_object_object_add(res, "verdict", json_object_new_string("fail"));
+	json_object_object_add(res, "reason", json_object_new_string("kernel log: the console"));
+	json_object_object_add(res, "provenance", prov);
+	json_object_object_add(res, "kernel_log", log);
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	f = fopen(path, "re");
 	while (f && getline(&line, &cap, f) > 0) {
-		if (strstr(line, "Command line:") && strstr(line, "migrace.tcg=multi"))
-			mttcg = true;
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((p = strstr(line, "Command line: ")))
+			json_object_object_add(prov, "kernel_cmdline", json_object_new_string(p + 14));
+		if ((p = strstr(line, "Linux version ")) && strchr(p + 14, ' ')) {
+			p += 14;
+			json_object_object_add(prov, "kernel_release",
+					       json_object_new_string_len(p, strcspn(p, " ")));
+			if (strstr(p, " #"))
+				json_object_object_add(prov, "kernel_version",
+						       json_object_new_string(strstr(p, " #") + 1));
+		}
 		if (!klog_is_bad(line) && !strstr(line, "Kernel panic"))
 			continue;
-		line[strcspn(line, "\r\n")] = '\0';
-		/* kernels/known-issues/qemu-mttcg-stale-patched-text.txt, for a machine that left no result */
-		snprintf(buf, len, "console: %s%s", line, mttcg && strstr(line, "] int3: ") ?
-			 " (suspect the emulator: qemu-mttcg-stale-patched-text)" : "");
-		break;
+		if (!json_object_array_length(log))
+			snprintf(buf, len, "console: %s", line);
+		json_object_array_add(log, json_object_new_string(line));
 	}
 	free(line);
 	if (f)
 		fclose(f);
+	if (json_object_array_length(log))
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s",
+			 rates_console_known(res, known, sizeof(known)));
+	json_object_put(res);
 }
 
 /* A failed result: a violation first (data went wrong), else the kernel log, else its reason. */
