@@ -223,6 +223,7 @@ static void rates_console_why(const char *dir, char *buf, size_t len)
 	size_t cap = 0;
 	FILE *f;
 
+	/* a reason of the kernel log: the catalogue then weighs the lines alone */
 	json_object_object_add(res, "verdict", json_object_new_string("fail"));
 	json_object_object_add(res, "reason", json_object_new_string("kernel log: the console"));
 	json_object_object_add(res, "provenance", prov);
