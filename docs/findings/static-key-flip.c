@@ -11,7 +11,7 @@
  * lived SECONDS, 2 on bad input or when perf_event_open fails.
  *
  *   cc -o static-key-flip static-key-flip.c
- *   runners/vm --append migrace.nohold -- ./static-key-flip 180
+ *   runners/vm -- ./static-key-flip 180
  *   runners/vm --tcg-threads single -- ./static-key-flip 180
  */
 #include <linux/perf_event.h>
