@@ -234,11 +234,13 @@ int gr_hold_open(char *why, size_t len)
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
+	/* gr_hold_close() after a failure part-way closes only the pipes made */
+	for (int k = 0; k < gr.nr_hold; k++)
+		gr_holds[k] = -1;
 	for (int k = 0; k < gr.nr_hold; k++) {
 		struct iovec iov = { gr.r.addr + (size_t)k * gr.r.thp_size, GR_ALIGN };
 		int fd[2];
 
-		gr_holds[k] = -1;
 		if (pipe2(fd, O_CLOEXEC | O_NONBLOCK)) {
 			snprintf(why, len, "pipe2: %s", strerror(errno));
 			return -1;

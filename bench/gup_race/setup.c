@@ -129,19 +129,17 @@ static void gr_parse_pins(void)
 /* --hold: all, or a number of the pinners' THPs. */
 static void gr_validate_hold(void)
 {
-	char *end;
-	long n;
+	uint64_t n;
 
 	if (!strcmp(gr_opt.hold, "all")) {
 		gr.nr_hold = gr.nr_pin_thp;
 		return;
 	}
-	errno = 0;
-	n = strtol(gr_opt.hold, &end, 10);
-	if (errno || end == gr_opt.hold || *end || n < 0)
+	if (parse_u64(gr_opt.hold, &n))
 		usage_error("--hold: '%s' is neither all nor a number of THPs", gr_opt.hold);
-	if (n > gr.nr_pin_thp)
-		usage_error("--hold %ld: more than the %d pinners' THPs", n, gr.nr_pin_thp);
+	if (n > (uint64_t)gr.nr_pin_thp)
+		usage_error("--hold %llu: more than the %d pinners' THPs", (unsigned long long)n,
+			    gr.nr_pin_thp);
 	gr.nr_hold = n;
 }
 
